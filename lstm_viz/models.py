@@ -1,0 +1,196 @@
+"""The sequence model every task uses, its checkpoints, and the registry of shipped weights.
+
+A model is encoder -> recurrent core -> head:
+- encoder: `nn.Linear` for numeric series, `nn.Embedding` for tokens (when `vocab` is set);
+- core: a plain `torch.nn.LSTM`, `nn.GRU` or `nn.RNN` (batch_first), so `lstm_viz.trace` works on
+  it unchanged and a state_dict of the core moves to any other PyTorch code;
+- head: `nn.Linear` applied at every step.
+
+Checkpoints are a dict of tensors and plain JSON-able values loaded with
+`torch.load(..., weights_only=True)`: loading never executes code from the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+CORES = ("lstm", "gru", "rnn_tanh", "rnn_relu")
+
+
+@dataclass
+class ModelConfig:
+    core: str = "lstm"  # one of CORES
+    input_size: int = 1  # numeric features per step (unused when vocab is set)
+    vocab: list[str] | None = None  # token strings; set -> embedding encoder, ids are indices
+    embed_size: int = 16  # embedding width (token models only)
+    hidden_size: int = 64  # units of the recurrent core
+    num_layers: int = 1  # stacked recurrent layers
+    output_size: int = 1  # head width: 1 for regression, n classes for classification
+    output_labels: list[str] | None = None  # names of the head's outputs (classes), if any
+    task: str = ""  # which task trained it (e.g. "adding", "cue", "chars", "forecast")
+    extra: dict = field(default_factory=dict)  # task data the app needs (scaling, gap, ...)
+
+    def __post_init__(self):
+        if self.core not in CORES:
+            raise ValueError(f"unknown core {self.core!r}; choose one of {', '.join(CORES)}")
+
+
+class SequenceModel(nn.Module):
+    """encoder -> core -> head, with a prediction at every step."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        if config.vocab:
+            self.encoder = nn.Embedding(len(config.vocab), config.embed_size)
+            core_in = config.embed_size
+        else:
+            self.encoder = nn.Linear(config.input_size, config.input_size)
+            core_in = config.input_size
+        kw = dict(hidden_size=config.hidden_size, num_layers=config.num_layers, batch_first=True)
+        if config.core == "lstm":
+            self.core = nn.LSTM(core_in, **kw)
+        elif config.core == "gru":
+            self.core = nn.GRU(core_in, **kw)
+        else:
+            self.core = nn.RNN(core_in, nonlinearity=config.core.split("_")[1], **kw)
+        self.head = nn.Linear(config.hidden_size, config.output_size)
+
+    @property
+    def is_token_model(self) -> bool:
+        return bool(self.config.vocab)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Core input (B, T, core_in) from ids (B, T) / (T,) or values (B, T, F) / (T, F)."""
+        if self.is_token_model:
+            x = torch.as_tensor(x, dtype=torch.long)
+            if x.dim() == 1:
+                x = x[None]
+        else:
+            x = torch.as_tensor(x, dtype=torch.float32)
+            if x.dim() == 1:  # a single univariate series (T,)
+                x = x[:, None]
+            if x.dim() == 2:
+                x = x[None]
+        return self.encoder(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-step outputs (B, T, output_size); a 1-sequence input still gets B = 1."""
+        out, _ = self.core(self.encode(x))
+        return self.head(out)
+
+    @torch.no_grad()
+    def trace(self, x, interventions=None, labels=None):
+        """Trace the core on one sequence; returns (LSTMTrace, per-step outputs (T, output_size)).
+
+        The outputs come from the traced hidden states, so a clamp changes them exactly as it
+        would change the network's own prediction.
+        """
+        from lstm_viz.trace import trace as trace_core
+
+        was_training = self.training
+        self.eval()
+        try:
+            enc = self.encode(x)[0]  # (T, core_in): one unbatched sequence
+            tr = trace_core(self.core, enc, interventions=interventions, labels=labels)
+            top = torch.as_tensor(tr.output, dtype=self.head.weight.dtype)
+            preds = self.head(top).numpy()
+        finally:
+            self.train(was_training)
+        return tr, preds
+
+    def tokens_to_ids(self, tokens: list[str]) -> list[int]:
+        """Ids for tokens; unknown tokens raise a ValueError that names them."""
+        if not self.is_token_model:
+            raise ValueError("this model reads numbers, not tokens; pass a numeric array")
+        index = {t: i for i, t in enumerate(self.config.vocab)}
+        unknown = sorted({t for t in tokens if t not in index})
+        if unknown:
+            shown = ", ".join(repr(t) for t in unknown[:10])
+            raise ValueError(
+                f"the model has never seen {shown}; use only its vocabulary "
+                f"({len(self.config.vocab)} tokens, e.g. {', '.join(self.config.vocab[:8])})"
+            )
+        return [index[t] for t in tokens]
+
+
+def save_checkpoint(model: SequenceModel, path: str | Path, metrics: dict | None = None) -> None:
+    """Write weights and config (tensors and JSON text only) to `path`, metrics JSON beside it."""
+    path = Path(path)
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    torch.save({"config_json": json.dumps(asdict(model.config)), "state_dict": state}, path)
+    if metrics is not None:
+        path.with_suffix(".json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+
+
+def load_checkpoint(path: str | Path) -> SequenceModel:
+    """Load a checkpoint written by `save_checkpoint`; never executes code from the file."""
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many kinds for a bad file; the user needs one message
+        raise ValueError(
+            f"could not read {Path(path).name} as an lstm_viz checkpoint ({type(err).__name__}); "
+            "save one with lstm_viz.models.save_checkpoint or upload a plain nn.LSTM state_dict"
+        ) from None
+    if not isinstance(blob, dict) or "config_json" not in blob or "state_dict" not in blob:
+        raise ValueError(
+            "this file is not an lstm_viz checkpoint (no config_json/state_dict); "
+            "save one with lstm_viz.models.save_checkpoint"
+        )
+    try:
+        config = ModelConfig(**json.loads(blob["config_json"]))
+    except (TypeError, json.JSONDecodeError) as err:
+        raise ValueError(f"the checkpoint's config is not valid ({err}); re-save the model") from None
+    model = SequenceModel(config)
+    state = blob["state_dict"]
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    if missing or extra:
+        raise ValueError(
+            f"checkpoint does not match its config: missing {missing[:5]}, unexpected {extra[:5]}; "
+            "re-save the model with save_checkpoint"
+        )
+    for name, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[name].shape):
+            raise ValueError(
+                f"checkpoint tensor {name} has shape {tuple(tensor.shape)} but the config needs "
+                f"{tuple(expected[name].shape)}; the config and weights come from different models"
+            )
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"checkpoint tensor {name} holds NaN or inf; retrain or re-save it")
+    model.load_state_dict(state)
+    model.eval()
+    return model
+
+
+def shipped_models() -> list[str]:
+    """Names of the pretrained models in the package, e.g. 'adding_lstm'."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt"))
+
+
+def load_shipped(name: str) -> SequenceModel:
+    """A shipped pretrained model by name (see `shipped_models()`)."""
+    path = WEIGHTS_DIR / f"{name}.pt"
+    if not path.exists():
+        raise ValueError(f"no shipped model {name!r}; choose one of {shipped_models()}")
+    return load_checkpoint(path)
+
+
+def shipped_metrics(name: str) -> dict:
+    """The metrics JSON recorded when a shipped model was saved ({} if none)."""
+    path = WEIGHTS_DIR / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def set_seed(seed: int) -> np.random.Generator:
+    """Seed torch and return a numpy Generator, so a task's data and init are reproducible."""
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
