@@ -147,7 +147,9 @@ def load_checkpoint(path: str | Path) -> SequenceModel:
     try:
         config = ModelConfig(**json.loads(blob["config_json"]))
     except (TypeError, json.JSONDecodeError) as err:
-        raise ValueError(f"the checkpoint's config is not valid ({err}); re-save the model") from None
+        raise ValueError(
+            f"the checkpoint's config is not valid ({err}); re-save the model"
+        ) from None
     model = SequenceModel(config)
     state = blob["state_dict"]
     expected = model.state_dict()

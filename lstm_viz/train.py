@@ -1,9 +1,9 @@
 """The training loop every task shares, and the command that reproduces a shipped model.
 
-    python -m lstm_viz.train TASK [--core lstm] [--seed 0] [--steps N]
+    python -m lstm_viz.train TASK [--variant V] [--core lstm] [--seed 0] [--steps N]
 
-trains `lstm_viz.tasks.TASK.train_model(core, seed, steps, progress)` on the CPU, prints a progress
-bar, and writes `lstm_viz/weights/TASK_CORE.pt` plus the metrics JSON beside it.
+trains `lstm_viz.tasks.TASK.train_model(core, seed, steps, progress[, variant])` on the CPU, prints
+a progress bar, and writes `lstm_viz/weights/TASK[_V]_CORE.pt` plus the metrics JSON beside it.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--core", default="lstm", help="lstm, gru, rnn_tanh or rnn_relu")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None, help="default: the task's own")
-    parser.add_argument("--name", default=None, help="weights file stem (default TASK_CORE)")
+    parser.add_argument("--variant", default=None, help="task variant, e.g. a data set name")
+    parser.add_argument("--name", default=None, help="weights file stem")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -83,12 +84,17 @@ def main(argv: list[str] | None = None) -> None:
     except ModuleNotFoundError:
         parser.error(f"no task {args.task!r}; see lstm_viz/tasks/")
     start = time.perf_counter()
+    variant = {"variant": args.variant} if args.variant else {}
     model, metrics = task.train_model(
-        core=args.core, seed=args.seed, steps=args.steps, progress=text_progress(args.task)
+        core=args.core,
+        seed=args.seed,
+        steps=args.steps,
+        progress=text_progress(args.task),
+        **variant,
     )
     metrics["train_seconds"] = round(time.perf_counter() - start, 1)
     metrics["seed"] = args.seed
-    name = args.name or f"{args.task}_{args.core}"
+    name = args.name or "_".join(filter(None, [args.task, args.variant, args.core]))
     save_checkpoint(model, WEIGHTS_DIR / f"{name}.pt", metrics)
     print(f"saved {name}: {metrics}")
 
