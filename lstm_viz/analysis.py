@@ -1,0 +1,136 @@
+"""Memory analysis on traces: what "long-term memory" means, measured.
+
+- retention: how much of what the cell wrote at step s is still in c_t (product of forget gates);
+- saliency: how strongly the output at step t depends on the input at each earlier step s
+  (gradient norms; the "connectivity" view of Distill's "Visualizing memorization in RNNs");
+- saturation: per unit, how often a sigmoid gate sits below 0.1 or above 0.9
+  (Karpathy, Johnson & Fei-Fei 2015, "Visualizing and understanding recurrent networks");
+- unit_search: units ranked by correlation with a per-step signal the user gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstm_viz.cells import SIGMOID_NAMES
+from lstm_viz.trace_result import LSTMTrace
+
+
+def retention(
+    tr: LSTMTrace, layer: int, step: int, direction: int = 0, batch: int = 0
+) -> np.ndarray:
+    """Share of what the cell wrote at step s that survives in c_step, per unit.
+
+    Direction 0: rows s = 0..step, value prod(f_{s+1..step}) (1 at s = step) -> (step + 1, H).
+    Direction 1 reads backwards: rows s = step..T-1, value prod(f_{step..s-1}) -> (T - step, H).
+    """
+    if tr.kind != "lstm":
+        raise ValueError(f"retention needs an LSTM's forget gate; this is a {tr.kind} trace")
+    forget = _one(tr, "forget", layer, direction, batch)  # (T, H)
+    _check_step(tr, step)
+    if direction == 0:
+        later = forget[1 : step + 1][::-1]  # f_step, f_step-1, ..., f_1
+        kept = np.cumprod(np.vstack([np.ones((1, forget.shape[1])), later]), axis=0)[::-1]
+        return kept  # row s: prod f_{s+1..step}
+    earlier = forget[step : tr.steps - 1]  # f_step, ..., f_{T-2}
+    return np.cumprod(np.vstack([np.ones((1, forget.shape[1])), earlier]), axis=0)
+
+
+def saturation(
+    tr: LSTMTrace,
+    name: str,
+    layer: int = 0,
+    direction: int = 0,
+    low: float = 0.1,
+    high: float = 0.9,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit, the fraction of steps (over the batch too) the gate is < low and > high."""
+    if name not in SIGMOID_NAMES:
+        raise ValueError(f"saturation is defined for sigmoid gates {SIGMOID_NAMES}; got {name!r}")
+    values = tr.gate(name, layer, direction).reshape(-1, tr.units(name))
+    return (values < low).mean(axis=0), (values > high).mean(axis=0)
+
+
+def unit_search(
+    tr: LSTMTrace, signal, name: str = "cell", layer: int = 0, direction: int = 0, batch: int = 0
+) -> list[tuple[int, float]]:
+    """Units ranked by |Pearson r| between their activation and `signal` (one value per step)."""
+    values = _one(tr, name, layer, direction, batch).astype(np.float64)  # (T, U)
+    signal = np.asarray(signal, dtype=np.float64)
+    if signal.shape != (tr.steps,):
+        raise ValueError(f"signal needs one value per step ({tr.steps}), got shape {signal.shape}")
+    if not np.isfinite(signal).all() or signal.std() == 0:
+        raise ValueError("signal must be finite and vary over the steps (a constant has no r)")
+    s = (signal - signal.mean()) / signal.std()
+    spread = values.std(axis=0)
+    centred = values - values.mean(axis=0)
+    # a unit that never moves correlates with nothing: r = 0 instead of 0/0
+    r = np.where(spread > 0, (centred * s[:, None]).mean(axis=0) / np.maximum(spread, 1e-300), 0.0)
+    order = np.argsort(-np.abs(r), kind="stable")
+    return [(int(u), float(r[u])) for u in order]
+
+
+def saliency(
+    model: nn.Module,
+    x,
+    step: int,
+    core: nn.Module | None = None,
+    select: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> np.ndarray:
+    """|d y_step / d input_s| for every step s: (T,) norms over the core's input features.
+
+    y_step is the model's output at `step` reduced to a scalar: by `select(y_step)` if given, else
+    its largest component (the predicted class's logit, or the forecast value). The gradient is
+    taken with respect to what the recurrent core reads (after any embedding), so token models work
+    too. `model` is any module wrapping one nn.LSTM / GRU / RNN (or that core itself); its output
+    must put time on axis 1 when the core is batch_first and 3-D, else on axis 0.
+    """
+    core = core or next((m for m in model.modules() if isinstance(m, nn.RNNBase)), None)
+    if core is None:
+        raise ValueError("no nn.LSTM / GRU / RNN inside this model; pass core= explicitly")
+    captured = []
+
+    def grab_input(_module, args):
+        leaf = args[0].detach().requires_grad_(True)  # gradient stops here: we want d/d(core input)
+        captured.append(leaf)
+        return (leaf, *args[1:])
+
+    handle = core.register_forward_pre_hook(grab_input)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.enable_grad():
+            out = model(x)
+            out = out[0] if isinstance(out, tuple) else out
+            time_axis = 1 if (core.batch_first and out.dim() == 3) else 0
+            if not 0 <= step < out.shape[time_axis]:
+                raise ValueError(f"step {step} out of range; the output has {out.shape[time_axis]}")
+            y = out.select(time_axis, step)
+            y = y[0] if out.dim() == 3 else y  # first sequence of a batch
+            scalar = select(y) if select is not None else y.reshape(-1).max()
+            (grad,) = torch.autograd.grad(scalar, captured[0])
+    finally:
+        handle.remove()  # hooks are global state on the module: never leave one behind
+        model.train(was_training)
+    g = grad.detach()
+    if g.dim() == 3:  # pick the first sequence, time first
+        g = g[0] if core.batch_first else g[:, 0]
+    return g.reshape(g.shape[0], -1).norm(dim=1).double().numpy()
+
+
+def _one(tr: LSTMTrace, name: str, layer: int, direction: int, batch: int) -> np.ndarray:
+    values = tr.gate(name, layer, direction)
+    if tr.batched:
+        if not 0 <= batch < tr.batch_size:
+            raise ValueError(f"batch {batch} out of range; the trace holds {tr.batch_size}")
+        values = values[batch]
+    return values
+
+
+def _check_step(tr: LSTMTrace, step: int) -> None:
+    if not 0 <= step < tr.steps:
+        raise ValueError(f"step {step} out of range; the trace has steps 0..{tr.steps - 1}")

@@ -1,0 +1,135 @@
+"""Interventions: `Clamp` replaces a gate or state with a value, and how a trace applies it.
+
+A clamp acts inside the recurrence, so its effect flows on exactly as if the network had computed
+that value: through c and h, to later steps, to upper layers and to the output. Clamping "cell"
+and "hidden" to 0 is an ablation of those units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from lstm_viz.cells import SIGMOID_NAMES, TANH_NAMES
+
+
+@dataclass(frozen=True)
+class Clamp:
+    """Set `name` to `value` at `steps` for `units` of `layer` (all units / steps when None).
+
+    direction=None clamps every direction of a bidirectional layer. Sigmoid gates accept values in
+    0..1 and tanh gates -1..1: outside that range the network could never produce the value.
+    """
+
+    name: str
+    value: float
+    layer: int = 0
+    units: Sequence[int] | None = None
+    steps: Iterable[int] | None = None
+    direction: int | None = None
+
+    def __post_init__(self):
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise ValueError(f"Clamp value must be a number, got {self.value!r}")
+        value = float(self.value)
+        if value != value or abs(value) == float("inf"):
+            raise ValueError("Clamp value must be finite; use a number such as 0.0 or 1.0")
+        if self.name in SIGMOID_NAMES and not 0.0 <= value <= 1.0:
+            raise ValueError(
+                f"{self.name!r} is a sigmoid gate, so it only takes values in 0..1; "
+                f"got {value} — use 0 to shut it or 1 to open it fully"
+            )
+        if self.name in TANH_NAMES and not -1.0 <= value <= 1.0:
+            raise ValueError(f"{self.name!r} is a tanh output in -1..1; got {value}")
+        # freeze iterables (a range or generator would be consumed once otherwise)
+        if self.steps is not None:
+            object.__setattr__(self, "steps", tuple(int(s) for s in self.steps))
+        if self.units is not None:
+            object.__setattr__(self, "units", tuple(int(u) for u in self.units))
+
+
+class ClampPlan:
+    """Clamps compiled for one layer and direction: per name a (T, U) mask and values."""
+
+    def __init__(self, steps: int):
+        self.steps = steps
+        self.masks: dict[str, torch.Tensor] = {}  # name -> (T, U) bool
+        self.values: dict[str, torch.Tensor] = {}  # name -> (T, U)
+
+    def add(self, clamp: Clamp, units: int, dtype: torch.dtype) -> None:
+        if clamp.name not in self.masks:
+            self.masks[clamp.name] = torch.zeros(self.steps, units, dtype=torch.bool)
+            self.values[clamp.name] = torch.zeros(self.steps, units, dtype=dtype)
+        rows = torch.arange(self.steps) if clamp.steps is None else torch.tensor(clamp.steps)
+        cols = torch.arange(units) if clamp.units is None else torch.tensor(clamp.units)
+        rows, cols = torch.meshgrid(rows.long(), cols.long(), indexing="ij")
+        self.masks[clamp.name][rows, cols] = True
+        self.values[clamp.name][rows, cols] = clamp.value  # a later clamp overrides an earlier one
+
+    def flipped(self) -> ClampPlan:
+        """The same plan in reversed time, for the reverse direction's step loop."""
+        out = ClampPlan(self.steps)
+        out.masks = {k: v.flip(0) for k, v in self.masks.items()}
+        out.values = {k: v.flip(0) for k, v in self.values.items()}
+        return out
+
+    def apply(self, name: str, step: int, tensor: torch.Tensor) -> torch.Tensor:
+        """tensor (B, U) at `step` with the clamped units replaced."""
+        mask = self.masks.get(name)
+        if mask is None or not mask[step].any():
+            return tensor
+        return torch.where(mask[step], self.values[name][step], tensor)
+
+
+def validate_clamps(
+    clamps: Sequence[Clamp],
+    names: Sequence[str],
+    layers: int,
+    directions: int,
+    steps: int,
+    units: dict[str, int],
+) -> None:
+    """Raise ValueError, naming the fix, for any clamp that does not fit this module and input."""
+    for c in clamps:
+        if not isinstance(c, Clamp):
+            raise ValueError(
+                f"interventions must be lstm_viz.Clamp objects, got {type(c).__name__}"
+            )
+        if c.name not in names:
+            raise ValueError(f"cannot clamp {c.name!r} here; this module has {', '.join(names)}")
+        if not 0 <= c.layer < layers:
+            raise ValueError(
+                f"Clamp layer {c.layer} out of range; the module has {layers} layer(s)"
+            )
+        if c.direction is not None and c.direction not in range(directions):
+            raise ValueError(f"Clamp direction {c.direction} out of range; use 0..{directions - 1}")
+        bad_steps = [s for s in c.steps or () if not 0 <= s < steps]
+        if bad_steps:
+            raise ValueError(
+                f"Clamp steps {bad_steps[:5]} out of range; the input has {steps} steps"
+            )
+        bad_units = [u for u in c.units or () if not 0 <= u < units[c.name]]
+        if bad_units:
+            raise ValueError(
+                f"Clamp units {bad_units[:5]} out of range; {c.name!r} has {units[c.name]} units"
+            )
+
+
+def plan_clamps(
+    clamps: Sequence[Clamp],
+    layer: int,
+    direction: int,
+    steps: int,
+    units: dict[str, int],
+    dtype: torch.dtype,
+) -> ClampPlan | None:
+    """The plan for one layer and direction, or None when nothing there is clamped."""
+    mine = [c for c in clamps if c.layer == layer and c.direction in (None, direction)]
+    if not mine:
+        return None
+    plan = ClampPlan(steps)
+    for c in mine:
+        plan.add(c, units[c.name], dtype)
+    return plan

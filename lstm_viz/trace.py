@@ -1,0 +1,273 @@
+"""`trace`: every gate and state of a torch.nn.LSTM / GRU / RNN at every step, exactly.
+
+Two paths compute the same numbers (tests hold them to float tolerance of each other and of a
+float64 reference):
+- fast, with no interventions: for each layer and direction, the module's own fused kernel gives
+  h at every step; from h_{t-1} all gates follow in one batched matrix product, and the cell state
+  from a chunked linear scan (`cells.linear_scan`). No per-step Python loop of matrix products.
+- step, for a layer and direction with a Clamp: the recurrence of `cells` one step at a time,
+  replacing clamped values as they are computed, so their effect flows on like the network's own.
+Layers run bottom-up; a layer's input is the (possibly clamped) hidden sequence of the one below.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstm_viz import cells
+from lstm_viz.cells import LayerWeights
+from lstm_viz.interventions import Clamp, ClampPlan, plan_clamps, validate_clamps
+from lstm_viz.trace_result import LSTMTrace
+
+
+def trace(
+    module: nn.Module,
+    x,
+    state=None,
+    interventions: Sequence[Clamp] | None = None,
+    labels: Sequence[str] | None = None,
+) -> LSTMTrace:
+    """Trace `module` (an nn.LSTM, nn.GRU or nn.RNN) on `x`.
+
+    x: (T, input_size) for one sequence, or 3-D for a batch in the module's layout (honouring
+    batch_first); then every array in the trace gains a leading batch axis.
+    state: initial state as the module takes it: (h0, c0) for an LSTM, h0 for GRU / RNN.
+    interventions: Clamps applied inside the recurrence (see `lstm_viz.Clamp`).
+    labels: one string per step (e.g. the tokens), kept with the trace.
+    """
+    kind = _kind(module)
+    cfg = _config(module, kind)
+    xs, batched = _as_batch(module, x)  # (B, T, F)
+    b, t = xs.shape[:2]
+    h0, c0 = _initial_state(module, kind, state, b, batched, xs.dtype)
+    if labels is not None:
+        labels = [str(s) for s in labels]
+        if len(labels) != t:
+            raise ValueError(f"got {len(labels)} labels for {t} steps; give one label per step")
+    if module.training and module.dropout > 0:
+        warnings.warn(
+            "module is in training mode with dropout; it is traced as in eval mode (no dropout)",
+            stacklevel=2,
+        )
+    names = _names(kind, cfg)
+    units = {
+        n: (cfg["proj_size"] or cfg["hidden_size"]) if n == "hidden" else cfg["hidden_size"]
+        for n in names
+    }
+    clamps = list(interventions or [])
+    n_dir = 2 if cfg["bidirectional"] else 1
+    validate_clamps(clamps, names, cfg["num_layers"], n_dir, t, units)
+
+    layers, dirs = cfg["num_layers"], n_dir
+    states = {n: np.empty((layers, dirs, b, t, units[n]), dtype=_np_dtype(xs.dtype)) for n in names}
+    masks = {}
+    h_n, c_n = [], []
+    layer_in = xs
+    with torch.no_grad():
+        for layer in range(layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                weights = LayerWeights.of(module, layer, d)
+                plan = plan_clamps(clamps, layer, d, t, units, xs.dtype)
+                seq = layer_in.flip(1) if d else layer_in  # the reverse direction reads backwards
+                if plan is None:
+                    vals, hn, cn = _fast(
+                        kind, cfg, weights, seq, h0[k], c0[k] if c0 is not None else None
+                    )
+                else:
+                    plan = plan.flipped() if d else plan
+                    vals, hn, cn = _stepwise(
+                        kind, cfg, weights, seq, h0[k], c0[k] if c0 is not None else None, plan
+                    )
+                for name, v in vals.items():
+                    states[name][layer, d] = (v.flip(1) if d else v).numpy()
+                if plan is not None:
+                    for name, m in plan.masks.items():
+                        masks.setdefault(name, np.zeros((layers, dirs, t, units[name]), bool))
+                        masks[name][layer, d] = (m.flip(0) if d else m).numpy()
+                outs.append(vals["hidden"].flip(1) if d else vals["hidden"])
+                h_n.append(hn)
+                c_n.append(cn)
+            layer_in = torch.cat(outs, dim=-1)  # (B, T, D*H_out): what the next layer reads
+
+    output = layer_in if cfg["batch_first"] else layer_in.transpose(0, 1)
+    h_n = torch.stack(h_n)  # (L*D, B, H_out)
+    if not batched:
+        output, h_n = output[0] if cfg["batch_first"] else output[:, 0], h_n[:, 0]
+    final = h_n.numpy()
+    if kind == "lstm":
+        c_n = torch.stack(c_n)
+        final = (final, (c_n if batched else c_n[:, 0]).numpy())
+    return LSTMTrace(
+        kind=kind,
+        config=cfg,
+        states=states,
+        output=output.numpy(),
+        final_state=final,
+        batched=batched,
+        labels=labels,
+        clamp_masks=masks,
+    )
+
+
+def _fast(kind, cfg, w: LayerWeights, xs, h0, c0):
+    """Fused forward for h, then every gate at once; returns ({name: (B, T, U)}, h_n, c_n)."""
+    has_bias = w.b_ih is not None
+    if kind == "lstm":
+        out, hn, cn = torch.lstm(
+            xs, (h0[None], c0[None]), w.flat(), has_bias, 1, 0.0, False, False, True
+        )
+    elif kind == "gru":
+        out, hn = torch.gru(xs, h0[None], w.flat(), has_bias, 1, 0.0, False, False, True)
+    else:
+        fn = torch.rnn_tanh if cfg["nonlinearity"] == "tanh" else torch.rnn_relu
+        out, hn = fn(xs, h0[None], w.flat(), has_bias, 1, 0.0, False, False, True)
+    if kind == "rnn":
+        return {"hidden": out}, hn[0], None
+    h_prev = torch.cat([h0[:, None], out[:, :-1]], dim=1)  # (B, T, H_out): h_{t-1} at each t
+    if kind == "gru":
+        reset, update, new = cells.gru_gates(w.input_part(xs), w.hidden_part(h_prev))
+        return {"reset": reset, "update": update, "new": new, "hidden": out}, hn[0], None
+    i, f, g, o = cells.lstm_gates(w.input_part(xs) + w.hidden_part(h_prev))  # each (B, T, H)
+    c = cells.linear_scan(f, i * g, c0)  # c_t = f_t * c_{t-1} + i_t * g_t for every t
+    vals = {"input": i, "forget": f, "candidate": g, "output": o, "cell": c, "hidden": out}
+    if w.w_hr is not None:
+        vals[cells.UNPROJECTED] = cells.lstm_hidden(o, c)
+    return vals, hn[0], cn[0]
+
+
+def _stepwise(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan):
+    """The recurrence one step at a time with clamps; same return as `_fast`."""
+    b, t = xs.shape[:2]
+    zx = w.input_part(xs)  # (B, T, G*H): the input half of every step, computed once
+    record: dict[str, list[torch.Tensor]] = {}
+    keep = lambda name, v: record.setdefault(name, []).append(v)  # noqa: E731
+    h, c = h0, c0
+    for s in range(t):
+        zh = w.hidden_part(h)
+        if kind == "lstm":
+            i, f, g, o = cells.lstm_gates(zx[:, s] + zh)
+            i, f = plan.apply("input", s, i), plan.apply("forget", s, f)
+            g, o = plan.apply("candidate", s, g), plan.apply("output", s, o)
+            c = plan.apply("cell", s, cells.lstm_cell(f, c, i, g))
+            h = cells.lstm_hidden(o, c)
+            if w.w_hr is not None:
+                h = plan.apply(cells.UNPROJECTED, s, h)
+                keep(cells.UNPROJECTED, h)
+                h = h @ w.w_hr.T
+            for name, v in zip(
+                ("input", "forget", "candidate", "output", "cell"), (i, f, g, o, c), strict=True
+            ):
+                keep(name, v)
+        elif kind == "gru":
+            r = plan.apply("reset", s, cells.gru_gates(zx[:, s], zh)[0])
+            _, z, n = cells.gru_gates(zx[:, s], zh, reset=r)  # n_t reads the (clamped) r_t
+            z, n = plan.apply("update", s, z), plan.apply("new", s, n)
+            h = cells.gru_hidden(z, n, h)
+            for name, v in zip(("reset", "update", "new"), (r, z, n), strict=True):
+                keep(name, v)
+        else:
+            h = cells.rnn_hidden(zx[:, s] + zh, cfg["nonlinearity"])
+        h = plan.apply("hidden", s, h)
+        keep("hidden", h)
+    vals = {k: torch.stack(v, dim=1) for k, v in record.items()}
+    return vals, h, c
+
+
+def _kind(module) -> str:
+    if isinstance(module, nn.LSTM):
+        return "lstm"
+    if isinstance(module, nn.GRU):
+        return "gru"
+    if isinstance(module, nn.RNN):
+        return "rnn"
+    raise ValueError(
+        f"lstm_viz.trace takes a torch.nn.LSTM, GRU or RNN, got {type(module).__name__}; "
+        "for a model that wraps one, pass its recurrent submodule (e.g. model.core)"
+    )
+
+
+def _config(module, kind) -> dict:
+    return {
+        "kind": kind,
+        "input_size": module.input_size,
+        "hidden_size": module.hidden_size,
+        "num_layers": module.num_layers,
+        "bias": module.bias,
+        "batch_first": module.batch_first,
+        "bidirectional": module.bidirectional,
+        "proj_size": getattr(module, "proj_size", 0),
+        "nonlinearity": getattr(module, "nonlinearity", "tanh"),
+        "dtype": str(module.weight_ih_l0.dtype).removeprefix("torch."),
+    }
+
+
+def _names(kind, cfg) -> list[str]:
+    if kind == "lstm":
+        return list(cells.LSTM_NAMES) + ([cells.UNPROJECTED] if cfg["proj_size"] else [])
+    return list(cells.GRU_NAMES if kind == "gru" else cells.RNN_NAMES)
+
+
+def _np_dtype(dtype: torch.dtype):
+    return np.float64 if dtype == torch.float64 else np.float32
+
+
+def _as_batch(module, x) -> tuple[torch.Tensor, bool]:
+    """x as a (B, T, F) tensor in the module's dtype, and whether it was batched."""
+    dtype = module.weight_ih_l0.dtype
+    try:
+        x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"input must be a numeric array or tensor ({err})") from None
+    if not (x.is_floating_point() or x.dtype in (torch.int32, torch.int64)):
+        raise ValueError(f"input must be numeric, got {x.dtype}; token models embed ids first")
+    x = x.detach().to(dtype)
+    if x.dim() not in (2, 3):
+        raise ValueError(
+            f"input must be (T, {module.input_size}) or a 3-D batch, got shape {tuple(x.shape)}"
+        )
+    batched = x.dim() == 3
+    if batched and not module.batch_first:
+        x = x.transpose(0, 1)
+    elif not batched:
+        x = x[None]
+    if x.shape[-1] != module.input_size:
+        raise ValueError(
+            f"input has {x.shape[-1]} features per step but the module expects "
+            f"{module.input_size}; reshape it to (T, {module.input_size})"
+        )
+    if x.shape[1] == 0:
+        raise ValueError("input has 0 steps; give at least one step")
+    if not torch.isfinite(x).all():
+        raise ValueError("input contains NaN or inf; clean or fill those values first")
+    return x.contiguous(), batched
+
+
+def _initial_state(module, kind, state, b, batched, dtype):
+    """(h0, c0) as (L*D, B, H) tensors; c0 is None for GRU / RNN."""
+    n = module.num_layers * (2 if module.bidirectional else 1)
+    h_size = getattr(module, "proj_size", 0) or module.hidden_size
+    if state is None:
+        h0 = torch.zeros(n, b, h_size, dtype=dtype)
+        return h0, torch.zeros(n, b, module.hidden_size, dtype=dtype) if kind == "lstm" else None
+    parts = state if kind == "lstm" else (state,)
+    if kind == "lstm" and (not isinstance(state, (tuple, list)) or len(state) != 2):
+        raise ValueError("an LSTM's state is a pair (h0, c0); pass state=(h0, c0)")
+    sizes = (h_size, module.hidden_size)
+    out = []
+    for part, size, label in zip(parts, sizes, ("h0", "c0"), strict=False):
+        p = torch.as_tensor(np.asarray(part) if not torch.is_tensor(part) else part).to(dtype)
+        p = p if batched else p[:, None]
+        if tuple(p.shape) != (n, b, size):
+            want = (n, b, size) if batched else (n, size)
+            raise ValueError(f"{label} has shape {tuple(p.shape)}; expected {want}")
+        if not torch.isfinite(p).all():
+            raise ValueError(f"{label} contains NaN or inf")
+        out.append(p)
+    return out[0], (out[1] if kind == "lstm" else None)

@@ -1,0 +1,134 @@
+"""`LSTMTrace`: every gate and state of a traced recurrent module, by name, layer and direction.
+
+Arrays are read-only numpy views, so a cached trace can be shared (e.g. between app sessions)
+without anyone mutating it. `save` / `load` round-trip exactly through one .npz, with no pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class LSTMTrace:
+    """A trace of an nn.LSTM, nn.GRU or nn.RNN on one input (or one batch).
+
+    `states[name]` has shape (layers, directions, batch, steps, units); `gate()` slices it.
+    `clamp_masks[name]` is (layers, directions, steps, units), True where a Clamp set the value.
+    """
+
+    kind: str  # "lstm", "gru" or "rnn"
+    config: dict  # the module's settings (sizes, layers, bidirectional, proj_size, dtype, ...)
+    states: dict[str, np.ndarray]
+    output: np.ndarray  # equal to module(x)[0], in the module's own layout
+    final_state: np.ndarray | tuple[np.ndarray, np.ndarray]  # module(x)[1]: h_n or (h_n, c_n)
+    batched: bool = False  # False: the input was one (T, F) sequence and arrays drop the batch axis
+    labels: list[str] | None = None  # one label per step (token or value), if given
+    clamp_masks: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for arr in [*self.states.values(), *self.clamp_masks.values()]:
+            arr.flags.writeable = False
+
+    # ---- shape facts -------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return list(self.states)
+
+    @property
+    def num_layers(self) -> int:
+        return self.config["num_layers"]
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.config["bidirectional"] else 1
+
+    @property
+    def steps(self) -> int:
+        return next(iter(self.states.values())).shape[3]
+
+    @property
+    def batch_size(self) -> int:
+        return next(iter(self.states.values())).shape[2]
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config["hidden_size"]
+
+    def units(self, name: str) -> int:
+        self._check_name(name)
+        return self.states[name].shape[4]
+
+    # ---- access ------------------------------------------------------------------------------
+    def gate(self, name: str, layer: int = 0, direction: int = 0) -> np.ndarray:
+        """Values of `name` at every step: (T, units), or (B, T, units) for a batched input."""
+        self._check_where(name, layer, direction)
+        arr = self.states[name][layer, direction]
+        return arr if self.batched else arr[0]
+
+    def clamped(self, name: str, layer: int = 0, direction: int = 0) -> np.ndarray:
+        """Bool mask (T, units): where a Clamp set this value (all False without clamps)."""
+        self._check_where(name, layer, direction)
+        mask = self.clamp_masks.get(name)
+        if mask is None:
+            return np.zeros((self.steps, self.units(name)), dtype=bool)
+        return mask[layer, direction]
+
+    def _check_name(self, name: str) -> None:
+        if name not in self.states:
+            raise ValueError(f"unknown name {name!r}; this {self.kind} trace has {self.names}")
+
+    def _check_where(self, name: str, layer: int, direction: int) -> None:
+        self._check_name(name)
+        if not 0 <= layer < self.num_layers:
+            raise ValueError(f"layer {layer} out of range; the module has {self.num_layers}")
+        if not 0 <= direction < self.num_directions:
+            hint = " (the module is not bidirectional)" if self.num_directions == 1 else ""
+            raise ValueError(f"direction {direction} out of range{hint}; use 0")
+
+    # ---- files -------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write one .npz: arrays, labels and config; read back with `LSTMTrace.load`."""
+        meta = {
+            "kind": self.kind,
+            "config": self.config,
+            "batched": self.batched,
+            "labels": self.labels,
+        }
+        arrays = {f"state__{k}": v for k, v in self.states.items()}
+        arrays.update({f"clamp__{k}": v for k, v in self.clamp_masks.items()})
+        arrays["output"] = self.output
+        if isinstance(self.final_state, tuple):
+            arrays["h_n"], arrays["c_n"] = self.final_state
+        else:
+            arrays["h_n"] = self.final_state
+        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> LSTMTrace:
+        """Read a trace written by `save` (no pickle: a .npz with object arrays is refused)."""
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                data = {k: f[k] for k in f.files}
+            meta = json.loads(str(data.pop("meta")))
+        except (OSError, ValueError, KeyError) as err:
+            raise ValueError(
+                f"{path} is not a saved lstm_viz trace ({err}); use LSTMTrace.save"
+            ) from None
+        states = {k[7:]: v for k, v in data.items() if k.startswith("state__")}
+        masks = {k[7:]: v for k, v in data.items() if k.startswith("clamp__")}
+        final = (data["h_n"], data["c_n"]) if "c_n" in data else data["h_n"]
+        return cls(
+            kind=meta["kind"],
+            config=meta["config"],
+            states=states,
+            output=data["output"],
+            final_state=final,
+            batched=meta["batched"],
+            labels=meta["labels"],
+            clamp_masks=masks,
+        )
