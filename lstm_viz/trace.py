@@ -116,18 +116,24 @@ def trace(
     )
 
 
+# the fused kernels' trailing arguments: 1 layer, no dropout, not training, one direction,
+# batch_first (the engine keeps every sequence as (B, T, F))
+_ONE_LAYER = (1, 0.0, False, False, True)
+
+
 def _fast(kind, cfg, w: LayerWeights, xs, h0, c0):
     """Fused forward for h, then every gate at once; returns ({name: (B, T, U)}, h_n, c_n)."""
     has_bias = w.b_ih is not None
-    if kind == "lstm":
-        out, hn, cn = torch.lstm(
-            xs, (h0[None], c0[None]), w.flat(), has_bias, 1, 0.0, False, False, True
-        )
-    elif kind == "gru":
-        out, hn = torch.gru(xs, h0[None], w.flat(), has_bias, 1, 0.0, False, False, True)
-    else:
-        fn = torch.rnn_tanh if cfg["nonlinearity"] == "tanh" else torch.rnn_relu
-        out, hn = fn(xs, h0[None], w.flat(), has_bias, 1, 0.0, False, False, True)
+    with warnings.catch_warnings():
+        # torch notes that oneDNN lacks projections and falls back: not the user's concern
+        warnings.filterwarnings("ignore", message="LSTM with projections")
+        if kind == "lstm":
+            out, hn, cn = torch.lstm(xs, (h0[None], c0[None]), w.flat(), has_bias, *_ONE_LAYER)
+        elif kind == "gru":
+            out, hn = torch.gru(xs, h0[None], w.flat(), has_bias, *_ONE_LAYER)
+        else:
+            fn = torch.rnn_tanh if cfg["nonlinearity"] == "tanh" else torch.rnn_relu
+            out, hn = fn(xs, h0[None], w.flat(), has_bias, *_ONE_LAYER)
     if kind == "rnn":
         return {"hidden": out}, hn[0], None
     h_prev = torch.cat([h0[:, None], out[:, :-1]], dim=1)  # (B, T, H_out): h_{t-1} at each t

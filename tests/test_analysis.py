@@ -1,0 +1,93 @@
+"""Memory analysis: retention, saturation, unit search and saliency, against direct computation."""
+
+import numpy as np
+import pytest
+import torch
+
+import lstm_viz
+from lstm_viz import Clamp
+from lstm_viz.models import ModelConfig, SequenceModel
+
+
+@pytest.fixture
+def net():
+    torch.manual_seed(0)
+    return torch.nn.LSTM(3, 6, num_layers=2, bidirectional=True).eval()
+
+
+def test_retention_is_the_product_of_later_forget_gates(net):
+    tr = lstm_viz.trace(net, torch.randn(30, 3))
+    f = tr.gate("forget", layer=1)
+    kept = lstm_viz.retention(tr, layer=1, step=20)
+    assert kept.shape == (21, 6)
+    for s in (0, 7, 19, 20):
+        np.testing.assert_allclose(kept[s], np.prod(f[s + 1 : 21], axis=0), rtol=1e-6)
+    back = lstm_viz.retention(tr, layer=1, step=20, direction=1)
+    fb = tr.gate("forget", layer=1, direction=1)
+    assert back.shape == (10, 6)
+    np.testing.assert_allclose(back[3], np.prod(fb[20:23], axis=0), rtol=1e-6)
+
+
+def test_retention_under_clamped_forget_gates(net):
+    x = torch.randn(30, 3)
+    held = lstm_viz.trace(net, x, interventions=[Clamp("forget", 1.0)])
+    assert (lstm_viz.retention(held, 0, 29) == 1).all()
+    wiped = lstm_viz.trace(net, x, interventions=[Clamp("forget", 0.0, steps=[15])])
+    kept = lstm_viz.retention(wiped, 0, 29)
+    assert (kept[:15] == 0).all() and (kept[15:] > 0).all()
+
+
+def test_saturation_counts_steps_beyond_the_thresholds(net):
+    x = torch.randn(40, 3)
+    tr = lstm_viz.trace(net, x, interventions=[Clamp("output", 0.95, units=[2], steps=range(10))])
+    low, high = lstm_viz.saturation(tr, "output", layer=0)
+    o = tr.gate("output")
+    np.testing.assert_allclose(high, (o > 0.9).mean(axis=0))
+    np.testing.assert_allclose(low, (o < 0.1).mean(axis=0))
+    assert high[2] >= 10 / 40
+    with pytest.raises(ValueError, match="sigmoid"):
+        lstm_viz.saturation(tr, "cell")
+
+
+def test_unit_search_finds_the_unit_that_is_the_signal(net):
+    tr = lstm_viz.trace(net, torch.randn(50, 3))
+    signal = tr.gate("cell", layer=1)[:, 4] * 3 + 1  # an affine copy of unit 4: r = 1
+    ranked = lstm_viz.unit_search(tr, signal, name="cell", layer=1)
+    assert ranked[0][0] == 4 and ranked[0][1] == pytest.approx(1.0)
+    assert [abs(r) for _, r in ranked] == sorted((abs(r) for _, r in ranked), reverse=True)
+    with pytest.raises(ValueError, match="vary"):
+        lstm_viz.unit_search(tr, np.ones(50))
+    with pytest.raises(ValueError, match="one value per step"):
+        lstm_viz.unit_search(tr, np.arange(10))
+
+
+def test_saliency_equals_autograd_and_respects_causality():
+    torch.manual_seed(0)
+    model = SequenceModel(ModelConfig(core="lstm", input_size=2, hidden_size=8, output_size=1))
+    x = torch.randn(25, 2)
+    sal = lstm_viz.saliency(model, x, step=15)
+    assert sal.shape == (25,)
+    assert (sal[16:] == 0).all() and (sal[:16] > 0).all()  # the future cannot matter
+    core_in = model.encode(x).detach().requires_grad_(True)
+    out = model.head(model.core(core_in)[0])
+    out[0, 15, 0].backward()
+    np.testing.assert_allclose(sal, core_in.grad[0].norm(dim=1).numpy(), rtol=1e-5)
+    assert not any(model.core._forward_pre_hooks.values())  # the hook was removed
+
+
+@pytest.mark.parametrize("core", ["lstm", "gru", "rnn_tanh"])
+def test_saliency_works_through_an_embedding_for_every_core(core):
+    torch.manual_seed(0)
+    model = SequenceModel(ModelConfig(core=core, vocab=list("abcd"), hidden_size=8, output_size=4))
+    ids = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+    sal = lstm_viz.saliency(model, ids, step=6, select=lambda y: y[2])
+    assert sal.shape == (8,) and (sal[7:] == 0).all() and sal[6] > 0
+
+
+def test_saliency_on_a_bare_module():
+    torch.manual_seed(0)
+    rnn = torch.nn.RNN(3, 4)
+    sal = lstm_viz.saliency(rnn, torch.randn(10, 3), step=9)
+    assert sal.shape == (10,) and sal[9] > 0
+    with pytest.raises(ValueError, match="no nn.LSTM"):
+        lstm_viz.saliency(torch.nn.Linear(3, 3), torch.randn(10, 3), step=1)
