@@ -4,12 +4,13 @@ Prints, per configuration, the median of `lstm_viz.trace` time / `nn.LSTM` forwa
 <= 1.5x without interventions, < 10x with one), and the bytes of arrays in a T=10,000, H=256,
 2-layer trace (goal: < 300 MB).
 
-    python bench/trace_speed.py
+    python bench/trace_speed.py [THREADS]
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 
 import torch
@@ -22,35 +23,42 @@ CONFIGS = [  # (steps, hidden, layers, input)
 ]
 
 
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm up caches and kernels
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def once(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def compare(steps: int, hidden: int, layers: int, inputs: int, rounds: int = 9) -> None:
+    lstm = torch.nn.LSTM(inputs, hidden, layers).eval()
+    x = torch.randn(steps, inputs)
+    clamp = [lstm_viz.Clamp("forget", 0.0, layer=0, units=[0], steps=range(10, 20))]
+    runs = {
+        "forward": lambda: lstm(x),
+        "trace": lambda: lstm_viz.trace(lstm, x),
+        "clamped": lambda: lstm_viz.trace(lstm, x, interventions=clamp),
+    }
+    times = {k: [] for k in runs}
+    with torch.no_grad():
+        for fn in runs.values():
+            fn()  # warm up kernels and caches
+        for _ in range(rounds):  # interleaved, so drifts in machine load hit all three alike
+            for k, fn in runs.items():
+                times[k].append(once(fn))
+    f, a, b = (statistics.median(times[k]) for k in runs)
+    print(
+        f"T={steps} H={hidden} layers={layers} input={inputs}: forward {f * 1e3:.1f} ms, "
+        f"trace {a * 1e3:.1f} ms ({a / f:.2f}x), with a clamp {b * 1e3:.1f} ms ({b / f:.2f}x)"
+    )
 
 
 def main() -> None:
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else torch.get_num_threads()
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
-    for steps, hidden, layers, inputs in CONFIGS:
-        lstm = torch.nn.LSTM(inputs, hidden, layers).eval()
-        x = torch.randn(steps, inputs)
-        clamp = [lstm_viz.Clamp("forget", 0.0, layer=0, units=[0], steps=range(10, 20))]
-        # interleave the three so drifts in machine load hit them alike
-        fwd, fast, slow = [], [], []
-        for _ in range(7):
-            with torch.no_grad():
-                fwd.append(median_seconds(lambda: lstm(x), 1))
-            fast.append(median_seconds(lambda: lstm_viz.trace(lstm, x), 1))
-            slow.append(median_seconds(lambda: lstm_viz.trace(lstm, x, interventions=clamp), 1))
-        f, a, b = (statistics.median(v) for v in (fwd, fast, slow))
-        print(
-            f"T={steps} H={hidden} layers={layers} input={inputs}: forward {f * 1e3:.1f} ms, "
-            f"trace {a * 1e3:.1f} ms ({a / f:.2f}x), with a clamp {b * 1e3:.1f} ms ({b / f:.2f}x)"
-        )
+    print(f"torch {torch.__version__}, threads {threads}")
+    for config in CONFIGS:
+        compare(*config)
     lstm = torch.nn.LSTM(16, 256, 2).eval()
     tr = lstm_viz.trace(lstm, torch.randn(10_000, 16))
     size = sum(a.nbytes for a in tr.states.values()) + tr.output.nbytes

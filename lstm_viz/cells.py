@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 LSTM_NAMES = ("input", "forget", "candidate", "output", "cell", "hidden")
@@ -57,19 +58,39 @@ class LayerWeights:
         return [w for w in (self.w_ih, self.w_hh, self.b_ih, self.b_hh, self.w_hr) if w is not None]
 
     def input_part(self, x: torch.Tensor) -> torch.Tensor:
-        """W_i* x + b_i* for every step at once: (..., input) -> (..., G*H)."""
-        z = x @ self.w_ih.T
-        return z if self.b_ih is None else z + self.b_ih
+        """W_i* x + b_i*: (..., input) -> (..., G*H)."""
+        return torch.nn.functional.linear(x, self.w_ih, self.b_ih)
 
     def hidden_part(self, h: torch.Tensor) -> torch.Tensor:
         """W_h* h + b_h*: (..., H) -> (..., G*H)."""
-        z = h @ self.w_hh.T
-        return z if self.b_hh is None else z + self.b_hh
+        return torch.nn.functional.linear(h, self.w_hh, self.b_hh)
+
+    def by_gate(self, inputs: list[torch.Tensor], use_input: bool, use_hidden: bool):
+        """Pre-activations of every step at once, gate-major: (G, B, T, H), each gate contiguous.
+
+        inputs are (B, T, K) tensors (x, and/or h_{t-1}) for the chosen weight halves; one batched
+        matrix product does them all, and gate-major output keeps every later elementwise op on
+        contiguous memory (on column slices of a (T, 4H) array they run several times slower).
+        """
+        weights = [w for w, use in ((self.w_ih, use_input), (self.w_hh, use_hidden)) if use]
+        biases = [b for b, use in ((self.b_ih, use_input), (self.b_hh, use_hidden)) if use]
+        w = torch.cat(weights, dim=1) if len(weights) > 1 else weights[0]  # (G*H, K)
+        rows = w.shape[0]
+        gates = rows // (self.w_hh.shape[1] if self.w_hr is None else self.w_hr.shape[1])
+        hidden = rows // gates
+        x = torch.cat(inputs, dim=-1) if len(inputs) > 1 else inputs[0]
+        b, t, k = x.shape
+        w = w.view(gates, hidden, k).transpose(1, 2)  # (G, K, H)
+        flat = x.reshape(1, b * t, k).expand(gates, b * t, k)
+        if biases[0] is None:
+            z = torch.bmm(flat, w)
+        else:
+            z = torch.baddbmm(sum(biases).view(gates, 1, hidden), flat, w)
+        return z.view(gates, b, t, hidden)
 
 
-def lstm_gates(z: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """(input, forget, candidate, output) from the summed pre-activations z (..., 4H)."""
-    zi, zf, zg, zo = z.chunk(4, dim=-1)
+def lstm_gates(zi, zf, zg, zo) -> tuple[torch.Tensor, ...]:
+    """(input, forget, candidate, output) from the summed pre-activations of each gate."""
     return torch.sigmoid(zi), torch.sigmoid(zf), torch.tanh(zg), torch.sigmoid(zo)
 
 
@@ -83,13 +104,13 @@ def lstm_hidden(output, cell):
     return output * torch.tanh(cell)
 
 
-def gru_gates(zx: torch.Tensor, zh: torch.Tensor, reset=None) -> tuple[torch.Tensor, ...]:
-    """(reset, update, new) from the input part zx and hidden part zh, each (..., 3H).
+def gru_gates(zx, zh, reset=None) -> tuple[torch.Tensor, ...]:
+    """(reset, update, new) from the input parts zx = (xr, xz, xn) and hidden parts zh.
 
     `reset` replaces r_t (a clamp) before n_t is computed from it.
     """
-    xr, xz, xn = zx.chunk(3, dim=-1)
-    hr, hz, hn = zh.chunk(3, dim=-1)
+    xr, xz, xn = zx
+    hr, hz, hn = zh
     if reset is None:
         reset = torch.sigmoid(xr + hr)
     return reset, torch.sigmoid(xz + hz), torch.tanh(xn + reset * hn)
@@ -105,30 +126,34 @@ def rnn_hidden(z: torch.Tensor, nonlinearity: str) -> torch.Tensor:
     return torch.tanh(z) if nonlinearity == "tanh" else torch.relu(z)
 
 
-def linear_scan(decay: torch.Tensor, drive: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
-    """y_t = decay_t * y_{t-1} + drive_t over axis 1, from y_{-1} = start.
+def linear_scan(decay: np.ndarray, drive: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """y_t = decay_t * y_{t-1} + drive_t over axis 0, from y_{-1} = start.
 
-    decay, drive: (B, T, H); start: (B, H) -> (B, T, H). This is `lstm_cell` run over time, done
-    in chunks: T steps of a per-step loop cost ~T Python iterations; here ~2*sqrt(T) vectorised
-    ones. Within a chunk, y = local + cumprod(decay) * y_at_chunk_start, exactly the recurrence
-    unrolled (forget gates lie in (0, 1), so the products cannot overflow).
+    decay, drive: (T, N); start: (N,) -> (T, N). This is `lstm_cell` run over time, done in
+    chunks: a per-step loop costs T Python iterations; this costs about 2 * sqrt(T) vectorised
+    ones. Within a chunk, y = local + gain * y_before_chunk, where local is the scan from zero and
+    gain the running product of decays: the recurrence unrolled (forget gates lie in (0, 1), so
+    the products cannot overflow).
     """
-    b, t, h = drive.shape
-    k = max(1, int(t**0.5))
-    n = -(-t // k)
-    pad = n * k - t
-    if pad:  # pad with decay 1, drive 0: the padded steps change nothing and are cut off below
-        decay = torch.cat([decay, decay.new_ones(b, pad, h)], 1)
-        drive = torch.cat([drive, drive.new_zeros(b, pad, h)], 1)
-    decay = decay.reshape(b, n, k, h)
-    local = drive.reshape(b, n, k, h).clone()
-    for j in range(1, k):  # scan inside every chunk at once, from a zero start
-        local[:, :, j] += decay[:, :, j] * local[:, :, j - 1]
-    gain = torch.cumprod(decay, dim=2)  # (B, n, k, H): product of decays since the chunk began
-    starts = drive.new_empty(b, n, h)
-    y = start
-    for m in range(n):  # carry the state across chunk boundaries
-        starts[:, m] = y
-        y = gain[:, m, -1] * y + local[:, m, -1]
-    out = local + gain * starts[:, :, None]
-    return out.reshape(b, n * k, h)[:, :t]
+    t, n = drive.shape
+    k = max(1, int(t**0.5))  # chunk length
+    m = -(-t // k)  # chunks
+    pad = m * k - t
+    if pad:  # decay 1, drive 0: padded steps change nothing and are cut off below
+        decay = np.concatenate([decay, np.ones((pad, n), decay.dtype)])
+        drive = np.concatenate([drive, np.zeros((pad, n), drive.dtype)])
+    # (position in chunk, chunk, N): row j holds step j of every chunk, contiguous
+    dec = decay.reshape(m, k, n).transpose(1, 0, 2)
+    local = np.ascontiguousarray(drive.reshape(m, k, n).transpose(1, 0, 2))
+    gain = np.empty_like(local)
+    gain[0] = dec[0]
+    for j in range(1, k):  # all chunks advance together
+        local[j] += dec[j] * local[j - 1]
+        np.multiply(gain[j - 1], dec[j], out=gain[j])
+    before = np.empty((m, n), drive.dtype)  # y just before each chunk
+    y = np.asarray(start, drive.dtype)
+    for c in range(m):  # carry across chunk boundaries
+        before[c] = y
+        y = gain[-1, c] * y + local[-1, c]
+    local += gain * before[None]
+    return local.transpose(1, 0, 2).reshape(m * k, n)[:t]

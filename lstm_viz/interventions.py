@@ -57,30 +57,41 @@ class ClampPlan:
         self.steps = steps
         self.masks: dict[str, torch.Tensor] = {}  # name -> (T, U) bool
         self.values: dict[str, torch.Tensor] = {}  # name -> (T, U)
+        self.active: dict[str, set[int]] = {}  # name -> steps where some unit is clamped
 
     def add(self, clamp: Clamp, units: int, dtype: torch.dtype) -> None:
         if clamp.name not in self.masks:
             self.masks[clamp.name] = torch.zeros(self.steps, units, dtype=torch.bool)
             self.values[clamp.name] = torch.zeros(self.steps, units, dtype=dtype)
-        rows = torch.arange(self.steps) if clamp.steps is None else torch.tensor(clamp.steps)
-        cols = torch.arange(units) if clamp.units is None else torch.tensor(clamp.units)
-        rows, cols = torch.meshgrid(rows.long(), cols.long(), indexing="ij")
-        self.masks[clamp.name][rows, cols] = True
-        self.values[clamp.name][rows, cols] = clamp.value  # a later clamp overrides an earlier one
+            self.active[clamp.name] = set()
+        rows = range(self.steps) if clamp.steps is None else clamp.steps
+        cols = range(units) if clamp.units is None else clamp.units
+        if not rows or not cols:
+            return
+        r, c = torch.meshgrid(torch.tensor(list(rows)), torch.tensor(list(cols)), indexing="ij")
+        self.masks[clamp.name][r, c] = True
+        self.values[clamp.name][r, c] = clamp.value  # a later clamp overrides an earlier one
+        self.active[clamp.name].update(rows)
 
-    def flipped(self) -> ClampPlan:
-        """The same plan in reversed time, for the reverse direction's step loop."""
-        out = ClampPlan(self.steps)
-        out.masks = {k: v.flip(0) for k, v in self.masks.items()}
-        out.values = {k: v.flip(0) for k, v in self.values.items()}
+    def span(self) -> tuple[int, int] | None:
+        """(first, last + 1) of the steps where anything is clamped, or None."""
+        steps = set().union(*self.active.values())
+        return (min(steps), max(steps) + 1) if steps else None
+
+    def window(self, start: int, stop: int, reverse: bool = False) -> ClampPlan:
+        """The plan for steps start..stop-1, renumbered from 0, in reversed time if asked."""
+        out = ClampPlan(stop - start)
+        for name, mask in self.masks.items():
+            m, v = mask[start:stop], self.values[name][start:stop]
+            out.masks[name], out.values[name] = (m.flip(0), v.flip(0)) if reverse else (m, v)
+            out.active[name] = {int(s) for s in torch.nonzero(out.masks[name].any(1)).flatten()}
         return out
 
     def apply(self, name: str, step: int, tensor: torch.Tensor) -> torch.Tensor:
         """tensor (B, U) at `step` with the clamped units replaced."""
-        mask = self.masks.get(name)
-        if mask is None or not mask[step].any():
+        if step not in self.active.get(name, ()):
             return tensor
-        return torch.where(mask[step], self.values[name][step], tensor)
+        return torch.where(self.masks[name][step], self.values[name][step], tensor)
 
 
 def validate_clamps(

@@ -76,21 +76,13 @@ def trace(
                 weights = LayerWeights.of(module, layer, d)
                 plan = plan_clamps(clamps, layer, d, t, units, xs.dtype)
                 seq = layer_in.flip(1) if d else layer_in  # the reverse direction reads backwards
-                if plan is None:
-                    vals, hn, cn = _fast(
-                        kind, cfg, weights, seq, h0[k], c0[k] if c0 is not None else None
-                    )
-                else:
-                    plan = plan.flipped() if d else plan
-                    vals, hn, cn = _stepwise(
-                        kind, cfg, weights, seq, h0[k], c0[k] if c0 is not None else None, plan
-                    )
+                c0k = None if c0 is None else c0[k]
+                vals, hn, cn = _run(kind, cfg, weights, seq, h0[k], c0k, plan, reverse=bool(d))
                 for name, v in vals.items():
                     states[name][layer, d] = (v.flip(1) if d else v).numpy()
-                if plan is not None:
-                    for name, m in plan.masks.items():
-                        masks.setdefault(name, np.zeros((layers, dirs, t, units[name]), bool))
-                        masks[name][layer, d] = (m.flip(0) if d else m).numpy()
+                for name, m in (plan.masks if plan else {}).items():
+                    masks.setdefault(name, np.zeros((layers, dirs, t, units[name]), bool))
+                    masks[name][layer, d] = m.numpy()
                 outs.append(vals["hidden"].flip(1) if d else vals["hidden"])
                 h_n.append(hn)
                 c_n.append(cn)
@@ -121,6 +113,38 @@ def trace(
 _ONE_LAYER = (1, 0.0, False, False, True)
 
 
+def _run(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None, reverse: bool):
+    """One layer and direction over xs (B, T, F), already in reading order.
+
+    Before the first clamped step and after the last, nothing differs from the plain network, so
+    only the clamped window runs step by step; the fused kernel does the rest, from the state the
+    window left. Returns ({name: (B, T, U)}, h_n, c_n).
+    """
+    span = plan.span() if plan is not None else None
+    if span is None:
+        return _fast(kind, cfg, w, xs, h0, c0)
+    t = xs.shape[1]
+    lo, hi = span
+    start, stop = (t - hi, t - lo) if reverse else (lo, hi)  # the window in reading order
+    parts, h, c = [], h0, c0
+    if start > 0:
+        vals, h, c = _fast(kind, cfg, w, xs[:, :start], h, c)
+        parts.append(vals)
+    vals, h, c = _stepwise(kind, cfg, w, xs[:, start:stop], h, c, plan.window(lo, hi, reverse))
+    parts.append(vals)
+    if stop < t:
+        vals, h, c = _fast(kind, cfg, w, xs[:, stop:], h, c)
+        parts.append(vals)
+    if len(parts) == 1:
+        return parts[0], h, c
+    return {name: torch.cat([p[name] for p in parts], dim=1) for name in parts[0]}, h, c
+
+
+# the fused kernels' trailing arguments: 1 layer, no dropout, not training, one direction,
+# batch_first (the engine keeps every sequence as (B, T, F))
+_ONE_LAYER = (1, 0.0, False, False, True)
+
+
 def _fast(kind, cfg, w: LayerWeights, xs, h0, c0):
     """Fused forward for h, then every gate at once; returns ({name: (B, T, U)}, h_n, c_n)."""
     has_bias = w.b_ih is not None
@@ -138,27 +162,40 @@ def _fast(kind, cfg, w: LayerWeights, xs, h0, c0):
         return {"hidden": out}, hn[0], None
     h_prev = torch.cat([h0[:, None], out[:, :-1]], dim=1)  # (B, T, H_out): h_{t-1} at each t
     if kind == "gru":
-        reset, update, new = cells.gru_gates(w.input_part(xs), w.hidden_part(h_prev))
+        zx = w.by_gate([xs], use_input=True, use_hidden=False)  # (3, B, T, H)
+        zh = w.by_gate([h_prev], use_input=False, use_hidden=True)
+        reset, update, new = cells.gru_gates(zx, zh)
         return {"reset": reset, "update": update, "new": new, "hidden": out}, hn[0], None
-    i, f, g, o = cells.lstm_gates(w.input_part(xs) + w.hidden_part(h_prev))  # each (B, T, H)
-    c = cells.linear_scan(f, i * g, c0)  # c_t = f_t * c_{t-1} + i_t * g_t for every t
+    z = w.by_gate([xs, h_prev], use_input=True, use_hidden=True)  # (4, B, T, H)
+    i, f, g, o = cells.lstm_gates(*z)
+    c = _cell_scan(f, i * g, c0)  # c_t = f_t * c_{t-1} + i_t * g_t for every t
     vals = {"input": i, "forget": f, "candidate": g, "output": o, "cell": c, "hidden": out}
     if w.w_hr is not None:
         vals[cells.UNPROJECTED] = cells.lstm_hidden(o, c)
     return vals, hn[0], cn[0]
 
 
+def _cell_scan(forget, write, c0):
+    """`cells.linear_scan` over time for (B, T, H) tensors, batch folded into the unit axis."""
+    b, t, h = forget.shape
+    fold = lambda a: a.transpose(0, 1).reshape(t, b * h).numpy()  # noqa: E731
+    c = cells.linear_scan(fold(forget), fold(write), c0.reshape(b * h).numpy())
+    return torch.from_numpy(c).view(t, b, h).transpose(0, 1)
+
+
 def _stepwise(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan):
     """The recurrence one step at a time with clamps; same return as `_fast`."""
-    b, t = xs.shape[:2]
+    t = xs.shape[1]
     zx = w.input_part(xs)  # (B, T, G*H): the input half of every step, computed once
+    if kind == "lstm" and w.b_hh is not None:
+        zx = zx + w.b_hh  # an LSTM only ever sums the two biases: fold b_h* in once
     record: dict[str, list[torch.Tensor]] = {}
     keep = lambda name, v: record.setdefault(name, []).append(v)  # noqa: E731
     h, c = h0, c0
     for s in range(t):
-        zh = w.hidden_part(h)
         if kind == "lstm":
-            i, f, g, o = cells.lstm_gates(zx[:, s] + zh)
+            z = torch.addmm(zx[:, s], h, w.w_hh.T)  # (B, 4H)
+            i, f, g, o = cells.lstm_gates(*z.chunk(4, dim=-1))
             i, f = plan.apply("input", s, i), plan.apply("forget", s, f)
             g, o = plan.apply("candidate", s, g), plan.apply("output", s, o)
             c = plan.apply("cell", s, cells.lstm_cell(f, c, i, g))
@@ -167,23 +204,25 @@ def _stepwise(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan):
                 h = plan.apply(cells.UNPROJECTED, s, h)
                 keep(cells.UNPROJECTED, h)
                 h = h @ w.w_hr.T
-            for name, v in zip(
-                ("input", "forget", "candidate", "output", "cell"), (i, f, g, o, c), strict=True
-            ):
+            for name, v in zip(LSTM_GATES, (i, f, g, o, c), strict=True):
                 keep(name, v)
         elif kind == "gru":
-            r = plan.apply("reset", s, cells.gru_gates(zx[:, s], zh)[0])
-            _, z, n = cells.gru_gates(zx[:, s], zh, reset=r)  # n_t reads the (clamped) r_t
+            zxs, zh = zx[:, s].chunk(3, dim=-1), w.hidden_part(h).chunk(3, dim=-1)
+            r = plan.apply("reset", s, cells.gru_gates(zxs, zh)[0])
+            _, z, n = cells.gru_gates(zxs, zh, reset=r)  # n_t reads the (clamped) r_t
             z, n = plan.apply("update", s, z), plan.apply("new", s, n)
             h = cells.gru_hidden(z, n, h)
             for name, v in zip(("reset", "update", "new"), (r, z, n), strict=True):
                 keep(name, v)
         else:
-            h = cells.rnn_hidden(zx[:, s] + zh, cfg["nonlinearity"])
+            h = cells.rnn_hidden(zx[:, s] + w.hidden_part(h), cfg["nonlinearity"])
         h = plan.apply("hidden", s, h)
         keep("hidden", h)
     vals = {k: torch.stack(v, dim=1) for k, v in record.items()}
     return vals, h, c
+
+
+LSTM_GATES = ("input", "forget", "candidate", "output", "cell")
 
 
 def _kind(module) -> str:

@@ -100,19 +100,40 @@ def test_clamp_on_one_direction_only():
     assert (tr.gate("forget", direction=0) > 0).all()
 
 
-def test_stepwise_path_equals_fast_path_when_the_clamp_touches_nothing():
-    for net in (lstm(num_layers=2, bidirectional=True, proj_size=3), torch.nn.GRU(3, 4, 2)):
-        x = torch.randn(30, 3)
-        fast = lstm_viz.trace(net, x)
-        # a clamp with no steps forces the per-step path on every layer but changes nothing
-        idle = [Clamp("hidden", 0.0, layer=k, steps=[]) for k in range(net.num_layers)]
-        slow = lstm_viz.trace(net, x, interventions=idle)
-        for name in fast.names:
-            for layer in range(net.num_layers):
-                for d in range(2 if net.bidirectional else 1):
-                    np.testing.assert_allclose(
-                        slow.gate(name, layer, d), fast.gate(name, layer, d), atol=1e-6
-                    )
+@pytest.mark.parametrize(
+    "net",
+    [torch.nn.LSTM(3, 5), torch.nn.LSTM(3, 5, proj_size=2), torch.nn.GRU(3, 4), torch.nn.RNN(3, 4)],
+    ids=["lstm", "lstm-proj", "gru", "rnn"],
+)
+def test_stepwise_path_equals_fast_path_without_clamps(net):
+    from lstm_viz.cells import LayerWeights
+    from lstm_viz.interventions import ClampPlan
+    from lstm_viz.trace import _fast, _stepwise
+
+    kind = type(net).__name__.lower()
+    cfg = {"nonlinearity": getattr(net, "nonlinearity", "tanh")}
+    w = LayerWeights.of(net, 0, 0)
+    xs = torch.randn(2, 40, 3)
+    h0 = torch.randn(2, getattr(net, "proj_size", 0) or net.hidden_size)
+    c0 = torch.randn(2, net.hidden_size) if kind == "lstm" else None
+    with torch.no_grad():
+        fast, hf, cf = _fast(kind, cfg, w, xs, h0, c0)
+        slow, hs, cs = _stepwise(kind, cfg, w, xs, h0, c0, ClampPlan(40))
+    assert fast.keys() == slow.keys()
+    for name in fast:
+        torch.testing.assert_close(slow[name], fast[name], atol=1e-6, rtol=0)
+    torch.testing.assert_close(hs, hf, atol=1e-6, rtol=0)
+
+
+def test_a_clamp_window_in_the_middle_joins_the_fast_path_seamlessly():
+    net = lstm(num_layers=2)
+    x = torch.randn(60, 3)
+    tr = lstm_viz.trace(net, x, interventions=[Clamp("cell", 0.5, units=[0], steps=[30])])
+    mask = np.zeros((60, 6), bool)
+    mask[30, 0] = True
+    ref, top = reference(net, x.double().numpy(), clamps={("cell", 0, 0): (mask, 0.5)})
+    for (n, layer, d), values in ref.items():
+        np.testing.assert_allclose(tr.gate(n, layer, d), values, atol=1e-5)
 
 
 @pytest.mark.parametrize(
