@@ -1,0 +1,233 @@
+"""Series for the forecasting task: the shipped CSVs, a synthetic generator, scaling, baselines.
+
+Everything here is numpy; the model lives in `forecast.py`. Conventions used throughout:
+
+- `values` is a raw series (N,) float64 in its original units (ppm, sunspot number, ...);
+- the model reads one scaled number per step, either the value itself or, when `difference` is on,
+  its change since the previous step (so a trend like CO2's extrapolates instead of saturating);
+- model step j therefore sits at raw index j + offset (offset 1 with differencing, else 0), and its
+  output at step j is the forecast of raw index j + offset + 1;
+- one-step predictions come back as (N,) arrays where pred[i] forecasts values[i] from values[:i]
+  (NaN where no forecast exists), so a RMSE over any index range compares like with like.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+MIN_LENGTH = 60  # shorter series leave too few steps for training, validation and a test tail
+VARIANTS = ("co2", "sunspots", "synthetic")
+SYNTHETIC = dict(length=600, period=24, trend=0.02, noise=0.2, amplitude=1.0, seed=0)
+
+
+@dataclass
+class Series:
+    name: str  # "co2", "sunspots", "synthetic" or "custom"
+    values: np.ndarray  # (N,) float64, original units
+    labels: list[str]  # (N,) the date, year or step number of each value
+    unit: str  # printed after values, e.g. "ppm"
+    season: int  # steps per seasonal cycle, for the seasonal-naive baseline
+
+
+def _read_csv(name: str, key: str, column: str) -> tuple[list[str], np.ndarray]:
+    with open(DATA_DIR / name, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [r[key] for r in rows], np.array([float(r[column]) for r in rows])
+
+
+def load_series(name: str) -> Series:
+    """A shipped series: "co2" (weekly, Mauna Loa 1958-2001) or "sunspots" (yearly 1700-2008)."""
+    if name == "co2":
+        dates, values = _read_csv("co2_weekly.csv", "date", "co2")
+        return Series("co2", values, dates, "ppm", season=52)
+    if name == "sunspots":
+        years, values = _read_csv("sunspots_yearly.csv", "year", "sunspots")
+        return Series("sunspots", values, years, "", season=11)
+    raise ValueError(f"no shipped series {name!r}; choose 'co2' or 'sunspots' (or 'synthetic')")
+
+
+def synthetic_series(
+    length: int = 600,
+    period: int = 24,
+    trend: float = 0.02,
+    noise: float = 0.2,
+    amplitude: float = 1.0,
+    seed: int = 0,
+) -> Series:
+    """Seasonality + linear trend + Gaussian noise; the same seed gives the same series.
+
+    value[t] = amplitude * sin(2 pi t / period) + trend * t + noise * N(0, 1)
+    """
+    if length < MIN_LENGTH:
+        raise ValueError(f"length={length} is too short; use at least {MIN_LENGTH} (e.g. 600)")
+    if period < 2:
+        raise ValueError(f"period={period} must be at least 2 steps (e.g. 24)")
+    if noise < 0:
+        raise ValueError(f"noise={noise} must be >= 0 (it is a standard deviation)")
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    season = amplitude * np.sin(2 * np.pi * t / period)
+    values = season + trend * t + noise * rng.normal(size=length)
+    return Series("synthetic", values, [f"t={i}" for i in t], "", season=period)
+
+
+def variant_series(variant: str, synthetic: dict | None = None) -> Series:
+    """The series of a forecasting variant; "synthetic" uses SYNTHETIC unless given parameters."""
+    if variant == "synthetic":
+        return synthetic_series(**(synthetic or SYNTHETIC))
+    return load_series(variant)
+
+
+def check_series(values, min_length: int = MIN_LENGTH) -> np.ndarray:
+    """The user's values as (N,) float64, or a ValueError that says how to fix them."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "the series must be numbers; pick a numeric CSV column (no text or dates)"
+        ) from None
+    if arr.ndim != 1:
+        raise ValueError(f"expected one column of values (N,), got shape {arr.shape}; pick one")
+    if len(arr) < min_length:
+        raise ValueError(
+            f"the series has {len(arr)} values; forecasting needs at least {min_length} "
+            "(training, validation and a held-out tail); use a longer column"
+        )
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if len(bad):
+        raise ValueError(
+            f"the series has {len(bad)} missing or infinite values (first at row {bad[0]}); "
+            "fill them (e.g. interpolate) or drop those rows"
+        )
+    if np.ptp(arr) == 0 or np.std(np.diff(arr)) < 1e-12 * max(1.0, np.abs(arr).max()):
+        raise ValueError(
+            "the series is constant (or a straight line); there is nothing to learn: "
+            "persistence (plus the step) forecasts it exactly - pick a column that varies"
+        )
+    return arr
+
+
+def custom_series(
+    values, season: int | None = None, labels: list[str] | None = None
+) -> tuple[Series, int, int]:
+    """(Series, test_len, val_len) for the user's values: the last 20% is the held-out tail.
+
+    season None: estimated from the first 70% (so the tail does not choose its own baseline).
+    """
+    v = check_series(values)
+    n = len(v)
+    season = estimate_season(v[: int(0.7 * n)]) if season is None else int(season)
+    if not 1 <= season <= n // 4:
+        raise ValueError(f"season={season} must be between 1 and {n // 4} (a quarter of the data)")
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"got {len(labels)} labels for {n} values; pass one label per value")
+    test_len = max(int(0.2 * n), season + 1)
+    val_len = max(int(0.1 * n), season + 1)
+    if n - test_len - val_len < max(30, 2 * season):
+        raise ValueError(
+            f"{n} values leave too little training data for season={season}; "
+            "use a longer series or a shorter season"
+        )
+    series = Series("custom", v, list(labels or map(str, range(n))), "", season)
+    return series, test_len, val_len
+
+
+def wants_difference(train_values: np.ndarray) -> bool:
+    """Model changes instead of levels when a straight-line trend dominates the training part.
+
+    A level model cannot predict values above anything it saw in training; a trend larger than the
+    wiggles around it will carry the held-out tail out of that range.
+    """
+    t = np.arange(len(train_values))
+    slope, icpt = np.polyfit(t, train_values, 1)
+    rise = abs(slope) * len(t)
+    return bool(rise > np.std(train_values - (slope * t + icpt)))
+
+
+@dataclass
+class Scaling:
+    difference: bool  # model step changes (value[t] - value[t-1]) instead of values
+    mean: float  # subtracted from the (differenced) values, fit on the training part only
+    std: float  # then divided by this
+
+    @property
+    def offset(self) -> int:
+        return 1 if self.difference else 0
+
+    @classmethod
+    def fit(cls, train_values: np.ndarray, difference: bool) -> Scaling:
+        z = np.diff(train_values) if difference else train_values
+        std = float(np.std(z))
+        return cls(difference, float(np.mean(z)), std if std > 0 else 1.0)
+
+    def to_input(self, values: np.ndarray) -> np.ndarray:
+        """Model input (N - offset, 1) float32 from raw values (N,)."""
+        z = np.diff(values) if self.difference else np.asarray(values, dtype=np.float64)
+        return ((z - self.mean) / self.std).astype(np.float32)[:, None]
+
+    def to_values(self, out: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """One-step predictions (N,) in original units from model outputs (N - offset,)."""
+        step = np.asarray(out, dtype=np.float64) * self.std + self.mean  # (N - offset,)
+        pred = np.full(len(values), np.nan)
+        o = self.offset
+        # output j forecasts raw index j + o + 1; the last output looks past the end of the data
+        pred[o + 1 :] = step[:-1] + (values[o:-1] if self.difference else 0.0)
+        return pred
+
+    def unroll(self, out: np.ndarray, last_value: float) -> np.ndarray:
+        """Raw values (H,) from H autoregressive outputs that continue after `last_value`."""
+        step = np.asarray(out, dtype=np.float64) * self.std + self.mean
+        return last_value + np.cumsum(step) if self.difference else step
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def rmse(pred: np.ndarray, true: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(pred) - np.asarray(true)) ** 2)))
+
+
+def baselines(values: np.ndarray, start: int, season: int) -> dict:
+    """One-step RMSE over values[start:] of persistence (v[t-1]) and seasonal naive (v[t-s])."""
+    assert start >= season, "the tail must have a full season of history before it"
+    tail = values[start:]
+    return {
+        "persistence_rmse": rmse(values[start - 1 : -1], tail),
+        "seasonal_naive_rmse": rmse(values[start - season : len(values) - season], tail),
+    }
+
+
+def naive_forecasts(values: np.ndarray, start: int, horizon: int, season: int) -> dict:
+    """Multi-step baselines launched after raw index `start`: (horizon,) arrays each."""
+    h = np.arange(1, horizon + 1)
+    back = season * np.ceil(h / season).astype(int)  # the latest same-season step already seen
+    return {
+        "persistence": np.full(horizon, values[start]),
+        "seasonal_naive": values[start + h - back],
+    }
+
+
+def estimate_season(values: np.ndarray, max_lag: int | None = None) -> int:
+    """Steps per cycle: the highest clear autocorrelation peak of the detrended values, else 1.
+
+    A quadratic is removed first (a trend makes every lag look alike); a peak counts when it
+    rises at least 0.2 above the lowest autocorrelation before it and exceeds 0.2 itself. With
+    no such peak the seasonal-naive baseline falls back to persistence (season 1).
+    """
+    t = np.arange(len(values))
+    z = values - np.polyval(np.polyfit(t, values, 2), t)
+    max_lag = max_lag or len(z) // 3
+    denom = float(np.dot(z, z)) or 1.0
+    acf = np.array([1.0] + [np.dot(z[:-k], z[k:]) / denom for k in range(1, max_lag + 1)])
+    best, height = 1, 0.2
+    for k in range(2, max_lag):
+        peak = acf[k] > acf[k - 1] and acf[k] >= acf[k + 1]
+        # a later multiple of the season must be clearly higher to replace an earlier peak
+        if peak and acf[k] - acf[1:k].min() > 0.2 and acf[k] > height + 0.05:
+            best, height = k, float(acf[k])
+    return best
