@@ -2,7 +2,8 @@
 
 Every task module exposes the same few names:
 - `train_model(core="lstm", seed=0, steps=None, progress=None) -> (SequenceModel, metrics dict)`
-  reproducible from the seed on 2 CPU cores in at most 10 minutes;
+  reproducible from the seed on 2 CPU cores in at most 10 minutes (a task with several data
+  sets, such as forecast, also takes `variant=`);
 - `evaluate(model) -> metrics dict` on a fixed held-out set (fast: tests call it);
 - `examples() -> list[Example]` inputs for the app with readable step labels.
 """
