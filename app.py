@@ -1,0 +1,61 @@
+"""lstm_viz in the browser: `streamlit run app.py`.
+
+main() only lays out the page; each panel lives in lstm_viz/ui/. Views are tabs listed in
+`VIEWS`: a new view is one function taking (source, trace, outputs, trace_id) and one entry there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+import torch
+
+from lstm_viz.ui import gates
+from lstm_viz.ui.common import plain, show_error
+from lstm_viz.ui.explain import explain_ui
+from lstm_viz.ui.export_panel import export_ui
+from lstm_viz.ui.loaders import run_trace
+from lstm_viz.ui.source import Source, source_ui
+from lstm_viz.ui.step import step_fragment
+
+
+def gates_view(src: Source, tr, preds, trace_id: str) -> None:
+    """Step through the input and watch every gate: heatmaps left, the cell at this step right."""
+    view = gates.view_ui(tr, src.x)
+    left, right = st.columns([1.4, 1], gap="medium")
+    with left:
+        gates.heatmaps_panel(tr, trace_id, view)
+        explain_ui(tr.kind)
+        export_ui(tr, trace_id, view)
+    with right:
+        step_fragment(src, tr, preds, view)
+
+
+VIEWS = {"Gates, step by step": gates_view}
+
+
+def main() -> None:
+    st.set_page_config(page_title="lstm_viz", page_icon="🔬", layout="wide")
+    torch.set_num_threads(1)  # a classroom server shares its cores between sessions
+    src = source_ui()
+    if src is None:
+        st.title("lstm_viz")
+        st.info("Choose a model and an input in the sidebar.")
+        return
+    try:
+        tr, preds = run_trace(src.model_key, src.model, src.x, tuple(src.labels))
+    except ValueError as err:
+        show_error("Could not trace this input", err)
+        return
+    digest = hashlib.sha256(src.x.tobytes() + "\x00".join(src.labels).encode()).hexdigest()
+    trace_id = f"{src.model_key}:{digest[:16]}"
+    st.markdown(f"#### {plain(src.title)} · {tr.steps} steps")
+    tabs = st.tabs(list(VIEWS), key="lv_tab")
+    for tab, view in zip(tabs, VIEWS.values(), strict=True):
+        with tab:
+            view(src, tr, preds, trace_id)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""The cell at one step, drawn: an LSTM (or GRU / RNN) cell diagram with live numbers for one unit.
+
+In the spirit of the classic LSTM figure: the cell-state line runs along the top, the forget gate
+multiplies it, input gate times candidate is added to it, and the output gate reads it out
+through tanh into the hidden state. Each block is coloured by its value (gates on 0..1, the rest
+diverging about 0) and the update is written out with this step's numbers:
+    c(t) = f * c(t-1) + i * g        h(t) = o * tanh(c(t))
+PyTorch's GRU: h(t) = (1 - z) * n + z * h(t-1); plain RNN: h(t) = tanh(W x(t) + U h(t-1) + b).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lstm_viz.figures import DIVERGING, GATE_SCALE, TEMPLATE, safe
+
+_LINE = dict(color="#555", width=2)
+
+
+def _colour(value: float, gate: bool) -> str:
+    """The block's fill: the figures' own scales, so a block matches its heatmap cell."""
+    scale = GATE_SCALE if gate else DIVERGING
+    t = float(np.clip(value if gate else (value + 1) / 2, 0, 1))
+    (a, ca), (b, cb) = (scale[0], scale[1]) if t <= scale[1][0] else (scale[1], scale[2])
+    w = (t - a) / (b - a)
+    rgb = [round(int(ca[i : i + 2], 16) * (1 - w) + int(cb[i : i + 2], 16) * w) for i in (1, 3, 5)]
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _draw(blocks, ops, lines, notes, title: str, height: int) -> go.Figure:
+    """blocks: (x, y, name, value, is_gate); ops: (x, y, symbol); lines: (x0, y0, x1, y1);
+    notes: (x, y, text, anchor). Coordinates in diagram units (0..12 by 0..7)."""
+    fig = go.Figure()
+    for x0, y0, x1, y1 in lines:
+        fig.add_shape(type="line", x0=x0, y0=y0, x1=x1, y1=y1, line=_LINE, layer="below")
+    for x, y, name, value, gate in blocks:
+        dark = gate and value > 0.55 or not gate and abs(value) > 0.6
+        fig.add_shape(
+            type="rect",
+            x0=x - 0.75,
+            x1=x + 0.75,
+            y0=y - 0.55,
+            y1=y + 0.55,
+            fillcolor=_colour(value, gate),
+            line=dict(color="#333", width=1.5),
+        )
+        value_text = f"{value:.3f}" if gate else _n(value)
+        fig.add_annotation(
+            x=x,
+            y=y,
+            text=f"<b>{name}</b><br>{value_text}",
+            showarrow=False,
+            font=dict(color="white" if dark else "#111", size=11),
+        )
+    for x, y, symbol in ops:
+        fig.add_shape(
+            type="circle",
+            x0=x - 0.28,
+            x1=x + 0.28,
+            y0=y - 0.28,
+            y1=y + 0.28,
+            fillcolor="white",
+            line=dict(color="#333", width=1.5),
+        )
+        fig.add_annotation(x=x, y=y, text=symbol, showarrow=False, font=dict(size=14))
+    for x, y, text, anchor in notes:
+        fig.add_annotation(x=x, y=y, text=text, showarrow=False, xanchor=anchor, font=dict(size=11))
+    fig.update_layout(
+        template=TEMPLATE,
+        height=height,
+        margin=dict(l=4, r=4, t=20 + 15 * title.count("<br>"), b=4),
+        title=dict(text=title, x=0, y=0.99, yanchor="top", font=dict(family="monospace", size=11)),
+        xaxis=dict(visible=False, range=[0, 12], fixedrange=True),
+        yaxis=dict(visible=False, range=[0, 7.2], fixedrange=True),
+    )
+    return fig
+
+
+def _n(v: float) -> str:
+    return f"{v:+.3f}"
+
+
+def lstm_cell_diagram(values: dict[str, float], unit: int, step: int, token: str = "") -> go.Figure:
+    """One LSTM unit at one step: values holds c_prev, h_prev, input, forget, candidate, output,
+    cell, hidden (floats)."""
+    c0, h0 = values["c_prev"], values["h_prev"]
+    f, i, g, o = values["forget"], values["input"], values["candidate"], values["output"]
+    c, h = values["cell"], values["hidden"]
+    tc = float(np.tanh(c))
+    blocks = [
+        (2.6, 2.8, "σ forget", f, True),
+        (4.3, 2.8, "σ input", i, True),
+        (6.0, 2.8, "tanh cand.", g, False),
+        (7.7, 2.8, "σ output", o, True),
+        (9.6, 4.7, "tanh", tc, False),
+    ]
+    ops = [(2.6, 6.0, "×"), (5.15, 4.6, "×"), (5.15, 6.0, "+"), (9.6, 2.8, "×")]
+    lines = [
+        (1.2, 6.0, 10.8, 6.0),  # the cell-state line c(t-1) -> c(t)
+        (1.2, 1.2, 7.7, 1.2),  # h(t-1) (joined by x(t)) feeds every block
+        (1.9, 0.3, 1.9, 1.2),
+        (2.6, 1.2, 2.6, 5.72),
+        (4.3, 1.2, 4.3, 4.6),
+        (4.3, 4.6, 4.87, 4.6),
+        (6.0, 1.2, 6.0, 4.6),
+        (6.0, 4.6, 5.43, 4.6),
+        (5.15, 4.88, 5.15, 5.72),
+        (7.7, 1.2, 7.7, 2.25),
+        (8.45, 2.8, 9.32, 2.8),
+        (9.6, 6.0, 9.6, 3.08),
+        (9.88, 2.8, 10.8, 2.8),
+        (10.4, 2.8, 10.4, 1.2),
+        (10.4, 1.2, 10.8, 1.2),
+    ]
+    notes = [
+        (1.1, 6.0, f"c(t-1)<br>{_n(c0)}", "right"),
+        (10.9, 6.0, f"c(t)<br>{_n(c)}", "left"),
+        (1.1, 1.2, f"h(t-1)<br>{_n(h0)}", "right"),
+        (10.9, 2.8, f"h(t)<br>{_n(h)}", "left"),
+        (2.1, 0.3, f"x(t) = {safe(token, 16)}", "left"),
+        (2.5, 6.55, f"f·c(t-1) {_n(f * c0)}", "center"),
+        (5.3, 5.3, f"i·g {_n(i * g)}", "left"),
+    ]
+    title = (
+        f"unit {unit}, step {step}<br>c(t) = f·c(t-1) + i·g<br>"
+        f"     = {f:.3f}×({_n(c0)}) + {i:.3f}×({_n(g)}) = {_n(c)}<br>"
+        f"h(t) = o·tanh(c(t)) = {o:.3f}×({_n(tc)}) = {_n(h)}"
+    )
+    return _draw(blocks, ops, lines, notes, title, height=400)
+
+
+def gru_cell_diagram(values: dict[str, float], unit: int, step: int, token: str = "") -> go.Figure:
+    """One GRU unit at one step: values holds h_prev, reset, update, new, hidden."""
+    h0, r, z, n, h = (values[k] for k in ("h_prev", "reset", "update", "new", "hidden"))
+    blocks = [
+        (3.2, 2.8, "σ reset", r, True),
+        (5.2, 2.8, "σ update", z, True),
+        (7.4, 2.8, "tanh new", n, False),
+    ]
+    ops = [(5.2, 6.0, "×"), (7.4, 4.6, "×"), (8.8, 6.0, "+")]
+    lines = [
+        (1.2, 6.0, 4.92, 6.0),
+        (5.48, 6.0, 8.52, 6.0),
+        (9.08, 6.0, 10.8, 6.0),
+        (1.2, 1.2, 7.4, 1.2),
+        (1.9, 0.3, 1.9, 1.2),
+        (1.6, 6.0, 1.6, 1.2),
+        (3.2, 1.2, 3.2, 2.25),
+        (3.2, 3.35, 3.2, 4.0),
+        (3.2, 4.0, 6.4, 4.0),
+        (6.4, 4.0, 6.4, 2.8),
+        (6.4, 2.8, 6.65, 2.8),
+        (5.2, 1.2, 5.2, 5.72),
+        (7.4, 1.2, 7.4, 4.32),
+        (7.68, 4.6, 8.8, 4.6),
+        (8.8, 4.6, 8.8, 5.72),
+    ]
+    notes = [
+        (1.1, 6.0, f"h(t-1)<br>{_n(h0)}", "right"),
+        (10.9, 6.0, f"h(t)<br>{_n(h)}", "left"),
+        (2.1, 0.3, f"x(t) = {safe(token, 16)}", "left"),
+        (5.3, 6.55, f"z·h(t-1) {_n(z * h0)}", "center"),
+        (8.9, 5.1, f"(1-z)·n {_n((1 - z) * n)}", "left"),
+    ]
+    title = (
+        f"unit {unit}, step {step}<br>h(t) = (1-z)·n + z·h(t-1)<br>"
+        f"     = {1 - z:.3f}×({_n(n)}) + {z:.3f}×({_n(h0)}) = {_n(h)}"
+    )
+    return _draw(blocks, ops, lines, notes, title, height=370)
+
+
+def rnn_cell_diagram(values: dict[str, float], unit: int, step: int, token: str = "") -> go.Figure:
+    """One plain-RNN unit at one step: values holds h_prev and hidden."""
+    h0, h = values["h_prev"], values["hidden"]
+    blocks = [(6.0, 3.5, "tanh", h, False)]
+    lines = [(1.2, 3.5, 5.25, 3.5), (6.75, 3.5, 10.8, 3.5), (3.0, 1.0, 3.0, 3.5)]
+    notes = [
+        (1.1, 3.5, f"h(t-1)<br>{_n(h0)}", "right"),
+        (10.9, 3.5, f"h(t)<br>{_n(h)}", "left"),
+        (3.2, 1.0, f"x(t) = {safe(token, 16)}", "left"),
+        (6.0, 5.3, "no gates: every step rewrites all of h", "center"),
+    ]
+    title = f"unit {unit}, step {step}<br>h(t) = tanh(W·x(t) + U·h(t-1) + b) = {_n(h)}"
+    return _draw(blocks, [], lines, notes, title, height=300)

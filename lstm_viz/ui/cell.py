@@ -1,0 +1,87 @@
+"""The cell at this step: the diagram for one unit with live numbers, every unit's values at this
+step, and what the model predicts here."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from lstm_viz import diagram, figures
+from lstm_viz.models import SequenceModel
+from lstm_viz.trace_result import LSTMTrace
+from lstm_viz.ui.common import plain
+
+CHART = dict(theme=None, config={"displayModeBar": False})
+
+
+def unit_values(tr: LSTMTrace, layer: int, direction: int, step: int, unit: int) -> dict:
+    """Every name's value for one unit at one step, plus the previous cell and hidden state
+    (zeros before the first step: the app traces from the zero state)."""
+    out = {
+        n: float(tr.gate(n, layer, direction)[step, unit]) for n in tr.names if unit < tr.units(n)
+    }
+    # direction 1 runs backwards in time: its "previous" step is the next one
+    prev = step - 1 if direction == 0 else step + 1
+    inside = 0 <= prev < tr.steps
+    for name, key in (("cell", "c_prev"), ("hidden", "h_prev")):
+        if name in tr.names and unit < tr.units(name):
+            out[key] = float(tr.gate(name, layer, direction)[prev, unit]) if inside else 0.0
+    return out
+
+
+def diagram_figure(tr: LSTMTrace, layer: int, direction: int, step: int, unit: int):
+    values = unit_values(tr, layer, direction, step, unit)
+    token = (tr.labels or [""] * tr.steps)[step]
+    draw = {"lstm": diagram.lstm_cell_diagram, "gru": diagram.gru_cell_diagram}.get(
+        tr.kind, diagram.rnn_cell_diagram
+    )
+    return draw(values, unit, step, token)
+
+
+def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> None:
+    """Top outputs with probabilities, or the (unscaled) forecast value, at this step."""
+    if preds is None:
+        st.caption(
+            "This module has no head: its output is the top layer's hidden state, "
+            "shown in the heatmaps."
+        )
+        return
+    out = np.asarray(preds[step], dtype=np.float64)
+    config = model.config if isinstance(model, SequenceModel) else None
+    names = (config.output_labels or config.vocab) if config else None
+    if out.size > 1:
+        names = names if names and len(names) == out.size else [f"out {k}" for k in range(out.size)]
+        p = np.exp(out - out.max())
+        st.plotly_chart(
+            figures.prediction_bars(names, p / p.sum(), step), key="lv_prediction", **CHART
+        )
+        return
+    label = names[0] if names else "output"
+    value = float(out[0])
+    scaling = extra.get("scaling")
+    if scaling:  # forecast models read and write scaled values: show original units
+        value = value * scaling["std"] + scaling["mean"]
+    st.metric(f"Model output after step {step}: {label}", f"{value:.4g}")
+
+
+def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
+    """Draw the per-step panel; returns the unit shown in the diagram."""
+    unit = st.selectbox(
+        "Unit in the diagram",
+        view.units,
+        key="lv_unit",
+        help="Units are listed in the heatmaps' order.",
+    )
+    token = (tr.labels or [""] * tr.steps)[step]
+    st.markdown(f"**Step {step}** · input: {plain(token[:60])}")
+    st.plotly_chart(
+        diagram_figure(tr, view.layer, view.direction, step, unit), key="lv_cell_diagram", **CHART
+    )
+    strip = {
+        n: tr.gate(n, view.layer, view.direction)[step]
+        for n in tr.names
+        if tr.units(n) == tr.units(tr.names[0])
+    }
+    st.plotly_chart(figures.unit_strip(strip, view.units, step), key="lv_unit_strip", **CHART)
+    prediction_ui(src.model, preds, step, src.extra)
+    return unit

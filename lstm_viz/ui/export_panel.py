@@ -1,0 +1,64 @@
+"""Downloads: the trace (.npz, long CSV) and figures as standalone offline HTML.
+
+Files are made only when asked for ("Prepare"), so a normal rerun never builds a multi-MB
+export; the prepared file is kept in session state until the input or choice changes.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_viz import export
+from lstm_viz.ui import gates
+from lstm_viz.ui.cell import diagram_figure
+
+KINDS = {
+    "npz": "trace (.npz, numpy)",
+    "csv": "trace (.csv, long format)",
+    "heatmaps": "heatmaps (.html, interactive, offline)",
+    "diagram": "cell diagram at this step (.html, offline)",
+}
+
+
+def _make(kind: str, tr, trace_id: str, view) -> tuple[bytes | str, str, str]:
+    if kind == "npz":
+        return export.trace_npz(tr), "trace.npz", "application/octet-stream"
+    if kind == "csv":
+        return export.trace_csv(tr), "trace.csv", "text/csv"
+    if kind == "heatmaps":
+        import plotly.graph_objects as go
+
+        spec = gates.heatmap_spec(
+            trace_id, tr, view.layer, view.direction, tuple(view.units), view.window
+        )
+        return (
+            export.figure_html(go.Figure(spec), "lstm_viz heatmaps"),
+            "heatmaps.html",
+            "text/html",
+        )
+    step = st.session_state.get("lv_step", 0)
+    unit = st.session_state.get("lv_unit", view.units[0])
+    fig = diagram_figure(tr, view.layer, view.direction, min(step, tr.steps - 1), unit)
+    return export.figure_html(fig, "lstm_viz cell"), f"cell_step{step}.html", "text/html"
+
+
+def export_ui(tr, trace_id: str, view) -> None:
+    """Pick what to export, prepare it, download it."""
+    with st.expander("Export", expanded=False):
+        kind = st.selectbox("What", list(KINDS), format_func=KINDS.get, key="lv_export_kind")
+        tag = (trace_id, kind, view.layer, view.direction, tuple(view.units), view.window)
+        if st.button("Prepare file", key="lv_export_prepare"):
+            with st.spinner("Preparing…"):
+                st.session_state["lv_export"] = (tag, *_make(kind, tr, trace_id, view))
+        ready = st.session_state.get("lv_export")
+        if ready and ready[0] == tag:
+            _, data, name, mime = ready
+            size = len(data) / 1e6
+            st.download_button(
+                f"Download {name} ({size:.1f} MB)",
+                data,
+                file_name=name,
+                mime=mime,
+                key="lv_export_download",
+                on_click="ignore",
+            )

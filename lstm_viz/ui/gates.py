@@ -1,0 +1,183 @@
+"""The gate heatmaps and their controls: layer, direction, unit order and filter, time window.
+
+The heatmap figure is drawn once per choice of these controls and never per step: the step
+marker is a CSS overlay placed by the step fragment (see `step.marker_css`), so stepping sends a
+few hundred bytes instead of the maps. Long inputs show a window of at most `window_steps` steps
+at full resolution plus an overview of the whole sequence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from lstm_viz import analysis, figures
+from lstm_viz.trace_result import LSTMTrace
+from lstm_viz.ui.common import show_error
+
+ORDER = {
+    "unit": "unit number",
+    "variance": "variance over time (largest first)",
+    "saturation": "saturation: time below 0.1 or above 0.9 (most first)",
+    "correlation": "correlation with a signal (|r| largest first)",
+}
+CELLS_PER_MAP = 50_000  # units x steps drawn per map: keeps six maps under ~2 MB of JSON
+HEATMAP_KEY, OVERVIEW_KEY = "lv_heatmaps", "lv_overview"
+
+
+@dataclass
+class View:
+    layer: int
+    direction: int
+    units: list[int]  # rows shown, in order
+    window: tuple[int, int]  # steps drawn at full resolution: [start, stop)
+    steps: int  # length of the whole sequence
+
+    @property
+    def has_overview(self) -> bool:
+        return self.window != (0, self.steps)
+
+
+def window_steps(n_units: int, steps: int) -> int:
+    """Steps drawn at once for this many unit rows (all of them when they fit the budget)."""
+    fit = max(100, CELLS_PER_MAP // max(n_units, 1) // 50 * 50)
+    return min(steps, fit)
+
+
+def map_names(tr: LSTMTrace) -> list[str]:
+    """Maps drawn, in reading order (forget first, as the gates are usually taught); a projected
+    hidden state (proj_size) has other units than the cell and is left out of the stack."""
+    first = [n for n in ("forget", "input", "candidate", "output") if n in tr.names]
+    names = first + [n for n in tr.names if n not in first]
+    return [n for n in names if tr.units(n) == tr.units(names[0])]
+
+
+def _signal(tr: LSTMTrace, x: np.ndarray) -> tuple[np.ndarray | None, str]:
+    labels = tr.labels or [str(t) for t in range(tr.steps)]
+    choices = ["step index"]
+    numeric = np.issubdtype(np.asarray(x).dtype, np.floating)
+    choices += ["input value"] if numeric else ["a token is present"]
+    kind = st.selectbox("Signal", choices, key="lv_signal")
+    if kind == "step index":
+        return np.arange(tr.steps, dtype=np.float64), kind
+    if kind == "input value":
+        return np.asarray(x, dtype=np.float64).reshape(tr.steps, -1)[:, 0], kind
+    tokens = sorted(set(labels))
+    token = st.selectbox("Token", tokens, key="lv_signal_token")
+    return np.array([s == token for s in labels], dtype=np.float64), f"token {token!r}"
+
+
+def _order(tr: LSTMTrace, layer: int, direction: int, x: np.ndarray) -> list[int]:
+    """Units in the order the user asked for (the ranking uses the chosen map)."""
+    order = st.selectbox("Order units by", list(ORDER), format_func=ORDER.get, key="lv_order")
+    n_units = tr.units(tr.names[0])
+    if order == "unit":
+        return list(range(n_units))
+    names = [n for n in map_names(tr) if order != "saturation" or n in figures.SIGMOID]
+    if not names:
+        st.caption("This core has no sigmoid gates: units stay in number order.")
+        return list(range(n_units))
+    default = "cell" if "cell" in names else names[0]
+    name = st.selectbox("Rank by map", names, index=names.index(default), key="lv_order_map")
+    values = tr.gate(name, layer, direction)  # (T, U)
+    if order == "variance":
+        score = values.var(axis=0)
+    elif order == "saturation":
+        low, high = analysis.saturation(tr, name, layer, direction)
+        score = low + high
+    else:
+        signal, _ = _signal(tr, x)
+        try:
+            ranked = analysis.unit_search(tr, signal, name, layer, direction)
+        except ValueError as err:
+            show_error("Cannot rank by this signal", err)
+            return list(range(values.shape[1]))
+        return [u for u, _ in ranked]
+    return [int(u) for u in np.argsort(-score, kind="stable")]
+
+
+def view_ui(tr: LSTMTrace, x: np.ndarray) -> View:
+    """Controls above the heatmaps; returns what to draw."""
+    c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
+    layer = c1.selectbox("Layer", list(range(tr.num_layers)), key="lv_layer")
+    direction = c2.selectbox(
+        "Direction",
+        list(range(tr.num_directions)),
+        key="lv_direction",
+        format_func=lambda d: ("forward", "backward")[d],
+    )
+    with c3:
+        order = _order(tr, layer, direction, x)
+    n_units = len(order)
+    with c4:
+        top = st.slider(
+            "Show units",
+            1,
+            n_units,
+            n_units,
+            key="lv_top_k",
+            help="Keep the first units of the order above.",
+        )
+        pinned = st.multiselect("Pinned units (shown first)", list(range(n_units)), key="lv_pinned")
+    units = [int(u) for u in pinned] + [u for u in order[:top] if u not in pinned]
+    width = window_steps(len(units), tr.steps)
+    start = 0
+    if "lv_window_goto" in st.session_state:  # the step fragment asked to follow the step
+        st.session_state["lv_window_start"] = st.session_state.pop("lv_window_goto")
+    if st.session_state.get("lv_window_start", 0) > tr.steps - width:  # fewer steps than before
+        st.session_state["lv_window_start"] = max(tr.steps - width, 0)
+    if width < tr.steps:
+        start = st.slider(
+            f"Window start (showing {width} of {tr.steps} steps)",
+            0,
+            tr.steps - width,
+            key="lv_window_start",
+            step=1,
+        )
+    return View(layer, direction, units, (start, start + width), tr.steps)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def heatmap_spec(
+    trace_id: str,
+    _tr: LSTMTrace,
+    layer: int,
+    direction: int,
+    units: tuple[int, ...],
+    window: tuple[int, int],
+) -> dict:
+    """The heatmap figure as a plain dict (cached per trace and view)."""
+    maps = {n: _tr.gate(n, layer, direction) for n in map_names(_tr)}
+    labels = _tr.labels or [str(t) for t in range(_tr.steps)]
+    clamped = {n: _tr.clamped(n, layer, direction) for n in maps}
+    clamped = {n: m for n, m in clamped.items() if m.any()}
+    fig = figures.gate_heatmaps(maps, labels, list(units), window, clamped=clamped or None)
+    return fig.to_plotly_json()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def overview_spec(
+    trace_id: str,
+    _tr: LSTMTrace,
+    layer: int,
+    direction: int,
+    units: tuple[int, ...],
+    window: tuple[int, int],
+) -> dict:
+    name = "cell" if "cell" in _tr.names else "hidden"
+    values = _tr.gate(name, layer, direction)[:, list(units)]
+    return figures.overview(values, name, window).to_plotly_json()
+
+
+def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View) -> None:
+    """Draw the (optional) overview and the stacked heatmaps."""
+    args = (trace_id, tr, view.layer, view.direction, tuple(view.units), view.window)
+    if view.has_overview:
+        st.plotly_chart(
+            overview_spec(*args), key=OVERVIEW_KEY, theme=None, config={"displayModeBar": False}
+        )
+    st.plotly_chart(
+        heatmap_spec(*args), key=HEATMAP_KEY, theme=None, config={"displayModeBar": False}
+    )

@@ -1,0 +1,183 @@
+"""The sidebar: choose a model (shipped, demo or uploaded) and an input (example, text,
+generated series or CSV column). Returns a `Source`, or None with the reason shown in the app.
+
+User text is only ever shown with st.text / st.code / st.caption of our own strings, never as
+HTML; every ValueError from parsing becomes one readable st.error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import streamlit as st
+from torch import nn
+
+from lstm_viz import inputs
+from lstm_viz.inputs import MAX_STEPS, UserInput
+from lstm_viz.models import SequenceModel
+from lstm_viz.ui import loaders
+from lstm_viz.ui.common import show_error
+
+UPLOAD = "upload"  # the model picker's entry for the user's own file
+INPUTS = ["example", "text", "generated", "csv"]
+INPUT_TITLES = {
+    "example": "an example",
+    "text": "type text or numbers",
+    "generated": "a generated sequence",
+    "csv": "a CSV column",
+}
+DEFAULT_TEXT = {
+    "cue": "as Martha proposed the bill in the house . She further in the statement proposed",
+    "chars": 'anna said, "we will go now (please)." the dog ran home.',
+}
+
+
+@dataclass
+class Source:
+    model: SequenceModel | nn.Module
+    model_key: str  # identifies the weights for caching: shipped name, demo, or upload hash
+    title: str
+    x: np.ndarray  # ids (T,) or values (T, F)
+    labels: list[str]
+    description: str = ""
+    task: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return len(self.labels)
+
+
+def _model_ui() -> tuple[SequenceModel | nn.Module, str, str] | None:
+    names = [*loaders.model_names(), UPLOAD]
+    titles = {n: loaders.model_title(n) for n in names}
+    titles[UPLOAD] = "your own model (upload)"
+    name = st.selectbox(
+        "Model",
+        names,
+        format_func=titles.get,
+        key="lv_model",
+        help="Shipped models were trained by `python -m lstm_viz.train`.",
+    )
+    if not loaders.shipped_models():
+        st.caption("No shipped weights found; the untrained demo and uploads still work.")
+    if name != UPLOAD:
+        return loaders.load_model(name), name, titles[name]
+    file = st.file_uploader(
+        "Model file (.pt)",
+        type=["pt", "pth", "bin"],
+        key="lv_model_file",
+        help="A state_dict of an nn.LSTM / GRU / RNN, or an lstm_viz "
+        "checkpoint. Loaded as weights only: no code in it runs.",
+    )
+    kind = st.selectbox("Core type", ["auto", "lstm", "gru", "rnn"], key="lv_model_kind")
+    if file is None:
+        st.info("Upload a model file to see its gates, or pick a shipped model.")
+        return None
+    data = file.getvalue()
+    try:
+        model = loaders.load_upload(data, kind)
+    except ValueError as err:
+        show_error("Could not use this model file", err)
+        return None
+    return model, loaders.upload_key(data, kind), f"uploaded: {file.name}"
+
+
+def _example_ui(model, examples) -> tuple[UserInput, str]:
+    names = [e.name for e in examples]
+    name = st.selectbox("Example", names, key="lv_example")
+    ex = examples[names.index(name)] if name in names else examples[0]
+    return UserInput(np.asarray(ex.x), [str(s) for s in ex.labels]), ex.description
+
+
+def _text_ui(model, task: str) -> UserInput:
+    token = isinstance(model, SequenceModel) and model.is_token_model
+    default = DEFAULT_TEXT.get(task, "" if token else "0 0.5 1 0.5 0 -0.5 -1 -0.5 0 0.5 1")
+    text = st.text_area(
+        "Text" if token else "Numbers (spaces or commas)",
+        value=default,
+        key="lv_text",
+        max_chars=20_000,
+    )
+    return inputs.text_input(model, text)
+
+
+def _generated_ui(model) -> UserInput:
+    length = st.number_input("Length (steps)", 1, MAX_STEPS, 200, step=50, key="lv_gen_length")
+    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="lv_gen_seed")
+    token = isinstance(model, SequenceModel) and model.is_token_model
+    noise = st.slider(
+        "Noise",
+        0.0,
+        2.0,
+        0.1,
+        0.05,
+        key="lv_gen_noise",
+        disabled=token,
+        help="Gaussian noise added to the sines (numeric models only).",
+    )
+    if token:
+        st.caption("Random tokens from the model's vocabulary.")
+        return inputs.generated_tokens(model, int(length), int(seed))
+    return inputs.numbers_input(model, inputs.generated_series(int(length), int(seed), noise))
+
+
+def _csv_ui(model) -> UserInput | None:
+    file = st.file_uploader(
+        "CSV file",
+        type=["csv", "txt"],
+        key="lv_csv",
+        help=f"One row per step, a header row; at most {MAX_STEPS} rows.",
+    )
+    if file is None:
+        st.info("Upload a CSV file with a header row and a numeric column.")
+        return None
+    columns = inputs.read_csv(file.getvalue())
+    need = inputs.input_size(model)
+    names = list(columns)
+    picked = st.multiselect(
+        f"Column(s) — the model reads {need}",
+        names,
+        default=names[:need],
+        key="lv_csv_columns",
+        max_selections=need,
+    )
+    return inputs.numbers_input(model, inputs.column_values(columns, picked))
+
+
+def source_ui() -> Source | None:
+    """Draw the sidebar; return the chosen model and input, or None (the reason is shown)."""
+    with st.sidebar:
+        st.header("lstm_viz")
+        chosen = _model_ui()
+        if chosen is None:
+            return None
+        model, key, title = chosen
+        config = getattr(model, "config", None)
+        task = config.task if config is not None else ""
+        extra = dict(config.extra) if config is not None else {}
+        examples = loaders.task_examples(task, extra.get("variant")) if task else []
+        token = isinstance(model, SequenceModel) and model.is_token_model
+        kinds = [k for k in INPUTS if k != "example" or examples]
+        kinds = [k for k in kinds if k != "csv" or not token]
+        kind = st.radio("Input", kinds, format_func=INPUT_TITLES.get, key="lv_input_kind")
+        description = ""
+        try:
+            if kind == "example":
+                user, description = _example_ui(model, examples)
+            elif kind == "text":
+                user = _text_ui(model, task)
+            elif kind == "generated":
+                user = _generated_ui(model)
+            else:
+                user = _csv_ui(model)
+                if user is None:
+                    return None
+        except ValueError as err:
+            show_error("Could not use this input", err)
+            return None
+        if description:
+            st.caption(description)
+        st.caption(f"{len(user.labels)} steps")
+    return Source(model, key, title, user.x, user.labels, description, task, extra)

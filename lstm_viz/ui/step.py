@@ -1,0 +1,112 @@
+"""Stepping: the step slider, previous / next, play / pause, and every panel that changes with
+the step, inside one `st.fragment`.
+
+A step change reruns only this fragment. The heatmaps outside it are not sent again; the marker
+on them is a CSS band positioned from the figure's fixed margins (`figures.MARGIN`), so a step
+costs a few KB (the per-step panels) instead of the maps. Play sets the fragment's `run_every`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lstm_viz.figures import MARGIN
+from lstm_viz.ui import gates
+from lstm_viz.ui.cell import cell_panel
+
+STEP_KEY = "lv_step"
+SPEEDS = [1, 2, 4, 8]  # steps per second while playing
+
+
+def marker_css(step: int, view: gates.View) -> str:
+    """A band over the current step's column on the heatmaps (and the overview)."""
+    start, stop = view.window
+    inner = f"(100% - {MARGIN['l'] + MARGIN['r']}px)"
+    rules = [f".st-key-{gates.HEATMAP_KEY}, .st-key-{gates.OVERVIEW_KEY} {{position: relative}}"]
+    band = (
+        "content: ''; position: absolute; pointer-events: none; z-index: 2; "
+        "background: rgba(255, 160, 0, 0.30); outline: 1.5px solid #111; "
+        f"top: {MARGIN['t']}px; bottom: {MARGIN['b']}px;"
+    )
+    if start <= step < stop:
+        w = stop - start
+        rules.append(
+            f".st-key-{gates.HEATMAP_KEY}::after {{{band} "
+            f"left: calc({MARGIN['l']}px + {inner} * {(step - start) / w:.6f}); "
+            f"width: max(2px, calc({inner} / {w}));}}"
+        )
+    if view.has_overview:
+        rules.append(
+            f".st-key-{gates.OVERVIEW_KEY}::after {{{band} "
+            f"left: calc({MARGIN['l']}px + {inner} * {step / view.steps:.6f}); width: 2px;}}"
+        )
+    return "<style>\n" + "\n".join(rules) + "\n</style>"
+
+
+def _move(delta: int, steps: int) -> None:
+    st.session_state[STEP_KEY] = min(max(st.session_state.get(STEP_KEY, 0) + delta, 0), steps - 1)
+
+
+def _controls(steps: int) -> int:
+    ss = st.session_state
+    if ss.get("lv_playing"):  # one tick of play: advance before the slider is drawn
+        if ss.get(STEP_KEY, 0) >= steps - 1:
+            ss["lv_playing"] = False
+            st.rerun()  # a full run drops the fragment's run_every
+        ss[STEP_KEY] = ss.get(STEP_KEY, 0) + 1
+    if ss.get(STEP_KEY, 0) > steps - 1:  # a shorter input than before
+        ss[STEP_KEY] = steps - 1
+    if steps > 1:
+        step = st.slider("Step", 0, steps - 1, key=STEP_KEY)
+    else:
+        step = ss[STEP_KEY] = 0
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3], vertical_alignment="bottom")
+    c1.button(
+        "Prev",
+        key="lv_prev",
+        on_click=_move,
+        args=(-1, steps),
+        shortcut="Left",
+        help="Previous step (← key)",
+        width="stretch",
+    )
+    c2.button(
+        "Next",
+        key="lv_next",
+        on_click=_move,
+        args=(1, steps),
+        shortcut="Right",
+        help="Next step (→ key)",
+        width="stretch",
+    )
+    if ss.get("lv_playing"):
+        if c3.button("Pause", key="lv_pause", width="stretch"):
+            ss["lv_playing"] = False
+            st.rerun()
+    elif c3.button("Play", key="lv_play", width="stretch", disabled=steps < 2):
+        ss["lv_playing"] = True
+        st.rerun()
+    speed = c4.select_slider("Speed (steps/s)", SPEEDS, value=4, key="lv_speed")
+    if ss.get("lv_playing") and ss.get("lv_speed_live") != speed:
+        ss["lv_speed_live"] = speed
+        st.rerun()  # a new run_every needs a full run
+    return step
+
+
+def _body(src, tr, preds, view: gates.View) -> None:
+    step = _controls(tr.steps)
+    start, stop = view.window
+    if not start <= step < stop:  # follow the step with the window (a full run redraws maps)
+        width = stop - start
+        st.session_state["lv_window_goto"] = min(max(step - width // 2, 0), tr.steps - width)
+        st.rerun()
+    st.html(marker_css(step, view))
+    cell_panel(src, tr, preds, view, step)
+
+
+def step_fragment(src, tr, preds, view: gates.View) -> None:
+    """Draw the step controls and per-step panels; they rerun alone when the step changes."""
+    playing = st.session_state.get("lv_playing", False)
+    speed = st.session_state.get("lv_speed", 4)
+    st.session_state["lv_speed_live"] = speed
+    st.fragment(_body, run_every=1.0 / speed if playing else None)(src, tr, preds, view)
