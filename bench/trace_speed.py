@@ -4,7 +4,7 @@ Prints, per configuration, the median of `lstm_viz.trace` time / `nn.LSTM` forwa
 <= 1.5x without interventions, < 10x with one), and the bytes of arrays in a T=10,000, H=256,
 2-layer trace (goal: < 300 MB).
 
-    python bench/trace_speed.py [THREADS]
+    python -m bench.trace_speed [THREADS]
 """
 
 from __future__ import annotations
@@ -23,6 +23,14 @@ CONFIGS = [  # (steps, hidden, layers, input)
 ]
 
 
+LABELS = {
+    "trace": "no interventions, goal <= 1.5x",
+    "window": "forget = 0.5 on one unit for 10 steps: step path over that window only",
+    "hold": "forget = 1, input = 0 at every step: fused kernel with saturated gates",
+    "everywhere": "forget = 0.5 at every step: the full step-by-step path, goal < 10x",
+}
+
+
 def once(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -32,11 +40,15 @@ def once(fn) -> float:
 def compare(steps: int, hidden: int, layers: int, inputs: int, rounds: int = 9) -> None:
     lstm = torch.nn.LSTM(inputs, hidden, layers).eval()
     x = torch.randn(steps, inputs)
-    clamp = [lstm_viz.Clamp("forget", 0.0, layer=0, units=[0], steps=range(10, 20))]
+    window = [lstm_viz.Clamp("forget", 0.5, layer=0, units=[0], steps=range(10, 20))]
+    hold = [lstm_viz.Clamp("forget", 1.0), lstm_viz.Clamp("input", 0.0)]  # every step and unit
+    everywhere = [lstm_viz.Clamp("forget", 0.5)]  # not a gate limit: the step-by-step path
     runs = {
         "forward": lambda: lstm(x),
         "trace": lambda: lstm_viz.trace(lstm, x),
-        "clamped": lambda: lstm_viz.trace(lstm, x, interventions=clamp),
+        "window": lambda: lstm_viz.trace(lstm, x, interventions=window),
+        "hold": lambda: lstm_viz.trace(lstm, x, interventions=hold),
+        "everywhere": lambda: lstm_viz.trace(lstm, x, interventions=everywhere),
     }
     times = {k: [] for k in runs}
     with torch.no_grad():
@@ -45,11 +57,11 @@ def compare(steps: int, hidden: int, layers: int, inputs: int, rounds: int = 9) 
         for _ in range(rounds):  # interleaved, so drifts in machine load hit all three alike
             for k, fn in runs.items():
                 times[k].append(once(fn))
-    f, a, b = (statistics.median(times[k]) for k in runs)
-    print(
-        f"T={steps} H={hidden} layers={layers} input={inputs}: forward {f * 1e3:.1f} ms, "
-        f"trace {a * 1e3:.1f} ms ({a / f:.2f}x), with a clamp {b * 1e3:.1f} ms ({b / f:.2f}x)"
-    )
+    med = {k: statistics.median(v) for k, v in times.items()}
+    f = med.pop("forward")
+    print(f"T={steps} H={hidden} layers={layers} input={inputs}: forward {f * 1e3:.1f} ms")
+    for k, v in med.items():
+        print(f"  {k:>10}: {v * 1e3:7.1f} ms  {v / f:5.2f}x   ({LABELS[k]})")
 
 
 def main() -> None:

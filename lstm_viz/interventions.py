@@ -144,3 +144,68 @@ def plan_clamps(
     for c in mine:
         plan.add(c, units[c.name], dtype)
     return plan
+
+
+# Added to a pre-activation, this drives sigmoid to exactly 0 or 1 and tanh to exactly -1 or 1 in
+# float32 and float64 (exp overflows / underflows), whatever the rest of the sum is.
+SATURATE = 1e4
+GATE_ORDER = {
+    "lstm": ("input", "forget", "candidate", "output"),
+    "gru": ("reset", "update", "new"),
+    "rnn": ("hidden",),
+}
+
+
+def saturating_inputs(plan: ClampPlan, kind: str, hidden: int, proj: int, relu: bool):
+    """Rows of W_ih and per-step additions that make the fused kernel compute the clamped net.
+
+    Many clamps are a gate driven to its limit: a sigmoid gate to 0 or 1, a tanh to -1 or 1; an
+    LSTM cell to 0 is forget = input = 0 at that step, an LSTM hidden to 0 is output = 0. Adding
+    +-SATURATE to that gate's pre-activation at those steps gives exactly those values, so the
+    module's own fused kernel runs the intervened network at full speed. Returns (rows, add
+    (T, K)) for K extra input channels wired one-to-one to those rows of W_ih, or None when some
+    clamp is not of that kind (any other value) and the step-by-step path must run instead.
+    """
+    order = GATE_ORDER[kind]
+    need: dict[int, torch.Tensor] = {}  # W_ih row -> (T,) required addition (0: none)
+
+    def require(gate: str, unit_mask: torch.Tensor, sign: float) -> bool:
+        base = order.index(gate) * hidden
+        for u in torch.nonzero(unit_mask.any(0)).flatten().tolist():
+            add = torch.where(unit_mask[:, u], sign * SATURATE, 0.0)
+            prev = need.get(base + u)
+            if prev is not None:
+                if ((prev != 0) & (add != 0) & (prev != add)).any():
+                    return False  # two clamps pull one gate opposite ways: step path
+                add = torch.where(add != 0, add, prev)
+            need[base + u] = add
+        return True
+
+    for name, mask in plan.masks.items():
+        values = plan.values[name][mask]
+        if values.numel() == 0:
+            continue
+        v = float(values[0])
+        if not bool((values == v).all()):
+            return None  # several values for one name: rare, the step path handles it
+        if kind == "rnn":
+            ok = (relu and v == 0.0) or (not relu and v in (-1.0, 1.0))
+            steps = [("hidden", 1.0 if v > 0 else -1.0)] if ok else None
+        elif name in ("input", "forget", "output", "reset", "update"):
+            steps = [(name, 1.0 if v == 1.0 else -1.0)] if v in (0.0, 1.0) else None
+        elif name in ("candidate", "new"):
+            steps = [(name, v)] if v in (-1.0, 1.0) else None
+        elif kind == "lstm" and name == "cell" and v == 0.0:
+            steps = [("forget", -1.0), ("input", -1.0)]
+        elif (
+            kind == "lstm"
+            and v == 0.0
+            and (name == "hidden_unprojected" or name == "hidden" and not proj)
+        ):
+            steps = [("output", -1.0)]
+        else:
+            steps = None
+        if steps is None or not all(require(g, mask, s) for g, s in steps):
+            return None
+    rows = sorted(need)
+    return rows, torch.stack([need[r] for r in rows], dim=1)  # (T, K)

@@ -21,7 +21,13 @@ from torch import nn
 
 from lstm_viz import cells
 from lstm_viz.cells import LayerWeights
-from lstm_viz.interventions import Clamp, ClampPlan, plan_clamps, validate_clamps
+from lstm_viz.interventions import (
+    Clamp,
+    ClampPlan,
+    plan_clamps,
+    saturating_inputs,
+    validate_clamps,
+)
 from lstm_viz.trace_result import LSTMTrace
 
 
@@ -125,6 +131,11 @@ def _run(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None, reverse
         return _fast(kind, cfg, w, xs, h0, c0)
     t = xs.shape[1]
     lo, hi = span
+    whole = plan.window(0, t, reverse)
+    hidden = cfg["hidden_size"]
+    fused = saturating_inputs(whole, kind, hidden, cfg["proj_size"], cfg["nonlinearity"] == "relu")
+    if fused is not None:
+        return _fast(kind, cfg, w, xs, h0, c0, whole, fused)
     start, stop = (t - hi, t - lo) if reverse else (lo, hi)  # the window in reading order
     parts, h, c = [], h0, c0
     if start > 0:
@@ -145,34 +156,64 @@ def _run(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None, reverse
 _ONE_LAYER = (1, 0.0, False, False, True)
 
 
-def _fast(kind, cfg, w: LayerWeights, xs, h0, c0):
-    """Fused forward for h, then every gate at once; returns ({name: (B, T, U)}, h_n, c_n)."""
+def _fast(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None = None, fused=None):
+    """Fused forward for h, then every gate at once; returns ({name: (B, T, U)}, h_n, c_n).
+
+    With `fused` = (rows, add) from `saturating_inputs`, the kernel reads extra input channels that
+    saturate the clamped gates; the recovered gates then take the plan's values where clamped.
+    """
     has_bias = w.b_ih is not None
+    flat, inp = w.flat(), xs
+    if fused is not None:
+        rows, add = fused
+        wire = xs.new_zeros(w.w_ih.shape[0], len(rows))
+        wire[rows, range(len(rows))] = 1.0  # channel k feeds exactly row rows[k]
+        flat = [torch.cat([w.w_ih, wire], dim=1), *flat[1:]]
+        inp = torch.cat([xs, add.to(xs.dtype).expand(xs.shape[0], -1, -1)], dim=-1)
+    keep = _overrides(plan)
     with warnings.catch_warnings():
         # torch notes that oneDNN lacks projections and falls back: not the user's concern
         warnings.filterwarnings("ignore", message="LSTM with projections")
         if kind == "lstm":
-            out, hn, cn = torch.lstm(xs, (h0[None], c0[None]), w.flat(), has_bias, *_ONE_LAYER)
+            out, hn, cn = torch.lstm(inp, (h0[None], c0[None]), flat, has_bias, *_ONE_LAYER)
         elif kind == "gru":
-            out, hn = torch.gru(xs, h0[None], w.flat(), has_bias, *_ONE_LAYER)
+            out, hn = torch.gru(inp, h0[None], flat, has_bias, *_ONE_LAYER)
         else:
             fn = torch.rnn_tanh if cfg["nonlinearity"] == "tanh" else torch.rnn_relu
-            out, hn = fn(xs, h0[None], w.flat(), has_bias, *_ONE_LAYER)
+            out, hn = fn(inp, h0[None], flat, has_bias, *_ONE_LAYER)
     if kind == "rnn":
         return {"hidden": out}, hn[0], None
     h_prev = torch.cat([h0[:, None], out[:, :-1]], dim=1)  # (B, T, H_out): h_{t-1} at each t
     if kind == "gru":
         zx = w.by_gate([xs], use_input=True, use_hidden=False)  # (3, B, T, H)
         zh = w.by_gate([h_prev], use_input=False, use_hidden=True)
-        reset, update, new = cells.gru_gates(zx, zh)
-        return {"reset": reset, "update": update, "new": new, "hidden": out}, hn[0], None
+        reset = keep("reset", cells.gru_gates(zx, zh)[0])
+        _, update, new = cells.gru_gates(zx, zh, reset=reset)
+        vals = {"reset": reset, "update": keep("update", update), "new": keep("new", new)}
+        return {**vals, "hidden": out}, hn[0], None
     z = w.by_gate([xs, h_prev], use_input=True, use_hidden=True)  # (4, B, T, H)
-    i, f, g, o = cells.lstm_gates(*z)
-    c = _cell_scan(f, i * g, c0)  # c_t = f_t * c_{t-1} + i_t * g_t for every t
+    gates = zip(LSTM_GATES[:4], cells.lstm_gates(*z), strict=True)
+    i, f, g, o = (keep(name, v) for name, v in gates)
+    decay, write = f, i * g
+    if plan is not None and "cell" in plan.masks:  # a clamped cell: c_t = 0 * c_{t-1} + value
+        decay = torch.where(plan.masks["cell"], 0.0, decay)
+        write = keep("cell", write)
+    c = _cell_scan(decay, write, c0)  # c_t = f_t * c_{t-1} + i_t * g_t for every t
     vals = {"input": i, "forget": f, "candidate": g, "output": o, "cell": c, "hidden": out}
     if w.w_hr is not None:
-        vals[cells.UNPROJECTED] = cells.lstm_hidden(o, c)
+        vals[cells.UNPROJECTED] = keep(cells.UNPROJECTED, cells.lstm_hidden(o, c))
     return vals, hn[0], cn[0]
+
+
+def _overrides(plan: ClampPlan | None):
+    """keep(name, values (B, T, U)): the values with the plan's clamps written in."""
+
+    def keep(name, values):
+        if plan is None or name not in plan.masks:
+            return values
+        return torch.where(plan.masks[name], plan.values[name], values)
+
+    return keep
 
 
 def _cell_scan(forget, write, c0):

@@ -61,6 +61,7 @@ def reference(module, x, h0=None, c0=None, clamps=None):
                     c = clamp("cell", t, f * c + i * g)
                     h = o * np.tanh(c)
                     if proj:
+                        h = clamp("hidden_unprojected", t, h)
                         rec.setdefault("hidden_unprojected", {})[t] = h
                         h = w["weight_hr"] @ h
                     vals = {"input": i, "forget": f, "candidate": g, "output": o, "cell": c}

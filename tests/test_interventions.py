@@ -80,17 +80,90 @@ def test_each_clamp_flows_on_like_the_reference(name, value):
     assert not tr.clamped(name, 1, 0).any()
 
 
-@pytest.mark.parametrize("name", ["reset", "update", "new", "hidden"])
-def test_gru_clamps_match_the_reference(name):
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("reset", 0.5),
+        ("reset", 0.0),
+        ("update", 1.0),
+        ("update", 0.5),
+        ("new", -1.0),
+        ("hidden", 0.5),
+    ],
+)
+def test_gru_clamps_match_the_reference(name, value):
     torch.manual_seed(1)
     gru = torch.nn.GRU(3, 5).eval()
     x = torch.randn(25, 3)
-    tr = lstm_viz.trace(gru, x, interventions=[Clamp(name, 0.5, units=[0, 3], steps=range(5, 15))])
+    clamp = Clamp(name, value, units=[0, 3], steps=range(5, 15))
+    tr = lstm_viz.trace(gru, x, interventions=[clamp])
     mask = np.zeros((25, 5), bool)
     mask[5:15, [0, 3]] = True
-    ref, top = reference(gru, x.double().numpy(), clamps={(name, 0, 0): (mask, 0.5)})
+    ref, top = reference(gru, x.double().numpy(), clamps={(name, 0, 0): (mask, value)})
     np.testing.assert_allclose(tr.output, top, atol=1e-5)
-    np.testing.assert_allclose(tr.gate("new"), ref[("new", 0, 0)], atol=1e-5)
+    for gate in ("reset", "update", "new"):
+        np.testing.assert_allclose(tr.gate(gate), ref[(gate, 0, 0)], atol=1e-5)
+
+
+@pytest.mark.parametrize("nonlinearity,value", [("relu", 0.0), ("tanh", 1.0), ("tanh", 0.0)])
+def test_rnn_clamps_match_the_reference(nonlinearity, value):
+    torch.manual_seed(2)
+    rnn = torch.nn.RNN(3, 5, nonlinearity=nonlinearity).eval()
+    x = torch.randn(20, 3)
+    tr = lstm_viz.trace(rnn, x, interventions=[Clamp("hidden", value, units=[1], steps=[4, 9])])
+    mask = np.zeros((20, 5), bool)
+    mask[[4, 9], 1] = True
+    ref, top = reference(rnn, x.double().numpy(), clamps={("hidden", 0, 0): (mask, value)})
+    np.testing.assert_allclose(tr.output, top, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "name,value,units", [("hidden_unprojected", 0.0, 9), ("hidden", 0.0, 3), ("forget", 1.0, 9)]
+)
+def test_clamps_on_a_projected_lstm_match_the_reference(name, value, units):
+    net = lstm(hidden_size=9, proj_size=3, num_layers=2)
+    x = torch.randn(30, 3)
+    tr = lstm_viz.trace(
+        net, x, interventions=[Clamp(name, value, units=[0, 2], steps=range(8, 16))]
+    )
+    mask = np.zeros((30, units), bool)
+    mask[8:16, [0, 2]] = True
+    ref, top = reference(net, x.double().numpy(), clamps={(name, 0, 0): (mask, value)})
+    for (n, layer, d), values in ref.items():
+        np.testing.assert_allclose(tr.gate(n, layer, d), values, atol=1e-5, err_msg=n)
+    np.testing.assert_allclose(tr.output, top, atol=1e-5)
+
+
+def test_limit_clamps_take_the_fused_path_and_others_do_not():
+    from lstm_viz.interventions import plan_clamps, saturating_inputs
+
+    def fused(*clamps, proj=0):
+        units = {n: 6 for n in ("input", "forget", "candidate", "output", "cell", "hidden")}
+        plan = plan_clamps(list(clamps), 0, 0, 20, units, torch.float32)
+        return saturating_inputs(plan, "lstm", 6, proj, False) is not None
+
+    assert fused(Clamp("forget", 1.0), Clamp("input", 0.0))  # "hold the cell"
+    assert fused(Clamp("cell", 0.0, units=[2]), Clamp("hidden", 0.0, units=[2]))  # ablation
+    assert not fused(Clamp("forget", 0.5))
+    assert not fused(Clamp("hidden", 0.0), proj=3)  # a projected h is not one gate's product
+    # cell 0 needs forget 0 where forget 1 is asked: the two conflict, so the step path runs
+    assert not fused(Clamp("forget", 1.0, units=[1]), Clamp("cell", 0.0, units=[1], steps=[5]))
+
+
+def test_conflicting_limit_clamps_still_match_the_reference():
+    net = lstm()
+    x = torch.randn(20, 3)
+    clamps = [Clamp("forget", 1.0, units=[1]), Clamp("cell", 0.0, units=[1], steps=[5])]
+    tr = lstm_viz.trace(net, x, interventions=clamps)
+    forget, cell = np.zeros((20, 6), bool), np.zeros((20, 6), bool)
+    forget[:, 1], cell[5, 1] = True, True
+    ref, top = reference(
+        net,
+        x.double().numpy(),
+        clamps={("forget", 0, 0): (forget, 1.0), ("cell", 0, 0): (cell, 0.0)},
+    )
+    np.testing.assert_allclose(tr.gate("cell"), ref[("cell", 0, 0)], atol=1e-5)
+    np.testing.assert_allclose(tr.output, top, atol=1e-5)
 
 
 def test_clamp_on_one_direction_only():
