@@ -70,7 +70,7 @@ def trace(
     validate_clamps(clamps, names, cfg["num_layers"], n_dir, t, units)
 
     layers, dirs = cfg["num_layers"], n_dir
-    states = {n: np.empty((layers, dirs, b, t, units[n]), dtype=_np_dtype(xs.dtype)) for n in names}
+    per_place: dict[str, list[np.ndarray]] = {n: [] for n in names}  # (B, T, U), layer-major
     masks = {}
     h_n, c_n = [], []
     layer_in = xs
@@ -85,7 +85,7 @@ def trace(
                 c0k = None if c0 is None else c0[k]
                 vals, hn, cn = _run(kind, cfg, weights, seq, h0[k], c0k, plan, reverse=bool(d))
                 for name, v in vals.items():
-                    states[name][layer, d] = (v.flip(1) if d else v).numpy()
+                    per_place[name].append((v.flip(1) if d else v).numpy())
                 for name, m in (plan.masks if plan else {}).items():
                     masks.setdefault(name, np.zeros((layers, dirs, t, units[name]), bool))
                     masks[name][layer, d] = m.numpy()
@@ -94,6 +94,11 @@ def trace(
                 c_n.append(cn)
             layer_in = torch.cat(outs, dim=-1)  # (B, T, D*H_out): what the next layer reads
 
+    # (L, D, B, T, U); one layer and direction (the usual case) needs no copy at all
+    shape = lambda a: a.reshape(layers, dirs, *a.shape[1:])  # noqa: E731
+    states = {
+        n: shape(np.stack(v)) if len(v) > 1 else v[0][None, None] for n, v in per_place.items()
+    }
     output = layer_in if cfg["batch_first"] else layer_in.transpose(0, 1)
     h_n = torch.stack(h_n)  # (L*D, B, H_out)
     if not batched:
