@@ -68,7 +68,7 @@ class ClampPlan:
         cols = range(units) if clamp.units is None else clamp.units
         if not rows or not cols:
             return
-        r, c = torch.meshgrid(torch.tensor(list(rows)), torch.tensor(list(cols)), indexing="ij")
+        r, c = torch.tensor(list(rows))[:, None], torch.tensor(list(cols))[None, :]
         self.masks[clamp.name][r, c] = True
         self.values[clamp.name][r, c] = clamp.value  # a later clamp overrides an earlier one
         self.active[clamp.name].update(rows)
@@ -84,7 +84,7 @@ class ClampPlan:
         for name, mask in self.masks.items():
             m, v = mask[start:stop], self.values[name][start:stop]
             out.masks[name], out.values[name] = (m.flip(0), v.flip(0)) if reverse else (m, v)
-            out.active[name] = {int(s) for s in torch.nonzero(out.masks[name].any(1)).flatten()}
+            out.active[name] = set(torch.nonzero(out.masks[name].any(1)).flatten().tolist())
         return out
 
     def apply(self, name: str, step: int, tensor: torch.Tensor) -> torch.Tensor:
@@ -207,5 +207,28 @@ def saturating_inputs(plan: ClampPlan, kind: str, hidden: int, proj: int, relu: 
             steps = None
         if steps is None or not all(require(g, mask, s) for g, s in steps):
             return None
-    rows = sorted(need)
-    return rows, torch.stack([need[r] for r in rows], dim=1)  # (T, K)
+    return _wire(need, plan.steps, len(order) * hidden)
+
+
+@dataclass
+class Saturation:
+    """How the fused kernel takes saturating additions: on the bias, or on extra input channels."""
+
+    bias: torch.Tensor  # (G*H,) added to b_ih: for rows clamped at every step
+    wire: torch.Tensor  # (G*H, K): channel k feeds the rows marked 1 in column k
+    add: torch.Tensor  # (T, K): what each channel carries at each step
+
+
+def _wire(need: dict[int, torch.Tensor], steps: int, rows: int) -> Saturation:
+    bias = torch.zeros(rows)
+    channels: dict[bytes, tuple[torch.Tensor, list[int]]] = {}  # one channel per step pattern
+    for row, add in need.items():
+        if bool((add == add[0]).all()):
+            bias[row] = add[0]  # the same at every step: a bias does it, no channel needed
+        else:
+            channels.setdefault(add.numpy().tobytes(), (add, []))[1].append(row)
+    wire = torch.zeros(rows, len(channels))
+    for k, (_, members) in enumerate(channels.values()):
+        wire[members, k] = 1.0
+    add = torch.stack([a for a, _ in channels.values()], 1) if channels else torch.zeros(steps, 0)
+    return Saturation(bias, wire, add)

@@ -164,17 +164,23 @@ _ONE_LAYER = (1, 0.0, False, False, True)
 def _fast(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None = None, fused=None):
     """Fused forward for h, then every gate at once; returns ({name: (B, T, U)}, h_n, c_n).
 
-    With `fused` = (rows, add) from `saturating_inputs`, the kernel reads extra input channels that
-    saturate the clamped gates; the recovered gates then take the plan's values where clamped.
+    With `fused` (a `Saturation` from `saturating_inputs`), the kernel's bias and extra input
+    channels saturate the clamped gates; the recovered gates then take the plan's values where
+    clamped.
     """
     has_bias = w.b_ih is not None
     flat, inp = w.flat(), xs
     if fused is not None:
-        rows, add = fused
-        wire = xs.new_zeros(w.w_ih.shape[0], len(rows))
-        wire[rows, range(len(rows))] = 1.0  # channel k feeds exactly row rows[k]
-        flat = [torch.cat([w.w_ih, wire], dim=1), *flat[1:]]
-        inp = torch.cat([xs, add.to(xs.dtype).expand(xs.shape[0], -1, -1)], dim=-1)
+        bias, wire, add = (a.to(xs.dtype) for a in (fused.bias, fused.wire, fused.add))
+        if has_bias:
+            flat[2] = flat[2] + bias
+        elif bool((bias != 0).any()):  # no bias to carry the constant part: one more channel
+            wire = torch.cat([wire, (bias != 0).to(xs.dtype)[:, None]], dim=1)
+            add = torch.cat([add, bias.abs().max().expand(add.shape[0], 1)], dim=1)
+            wire[:, -1] *= torch.sign(bias)
+        if wire.shape[1]:
+            flat[0] = torch.cat([w.w_ih, wire], dim=1)
+            inp = torch.cat([xs, add.expand(xs.shape[0], -1, -1)], dim=-1)
     keep = _overrides(plan)
     with warnings.catch_warnings():
         # torch notes that oneDNN lacks projections and falls back: not the user's concern

@@ -134,6 +134,28 @@ def test_clamps_on_a_projected_lstm_match_the_reference(name, value, units):
     np.testing.assert_allclose(tr.output, top, atol=1e-5)
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_limit_clamps_at_every_step_and_in_windows_match_the_reference(bias):
+    net = lstm(bias=bias, num_layers=2)
+    x = torch.randn(30, 3)
+    clamps = [
+        Clamp("forget", 1.0, layer=1),  # every step: carried by the bias
+        Clamp("input", 0.0, layer=1, units=[0, 1]),
+        Clamp("output", 0.0, layer=1, units=[2], steps=range(5, 9)),  # a window: a channel
+        Clamp("cell", 0.0, layer=0, units=[3], steps=[2, 3, 20]),
+    ]
+    tr = lstm_viz.trace(net, x, interventions=clamps)
+    ref_clamps = {}
+    for c in clamps:
+        mask = np.zeros((30, 6), bool)
+        mask[np.ix_(list(c.steps or range(30)), list(c.units or range(6)))] = True
+        ref_clamps[(c.name, c.layer, 0)] = (mask, c.value)
+    ref, top = reference(net, x.double().numpy(), clamps=ref_clamps)
+    for (n, layer, d), values in ref.items():
+        np.testing.assert_allclose(tr.gate(n, layer, d), values, atol=1e-5, err_msg=f"{n} {layer}")
+    np.testing.assert_allclose(tr.output, top, atol=1e-5)
+
+
 def test_limit_clamps_take_the_fused_path_and_others_do_not():
     from lstm_viz.interventions import plan_clamps, saturating_inputs
 
