@@ -31,50 +31,86 @@ def _colour(value: float, gate: bool) -> str:
 def _draw(blocks, ops, lines, notes, title: str, height: int) -> go.Figure:
     """blocks: (x, y, name, value, is_gate); ops: (x, y, symbol); lines: (x0, y0, x1, y1);
     notes: (x, y, text, anchor). Coordinates in diagram units (0..12 by 0..7)."""
-    fig = go.Figure()
+    # a handful of traces instead of ~40 shapes and annotations: Plotly validates (server) and
+    # lays out (browser) each annotation separately, which made every step ~10x slower
+    lx, ly = [], []
     for x0, y0, x1, y1 in lines:
-        fig.add_shape(type="line", x0=x0, y0=y0, x1=x1, y1=y1, line=_LINE, layer="below")
+        lx += [x0, x1, None]
+        ly += [y0, y1, None]
+    shapes = []
+    block_text, block_colour = [], []
     for x, y, name, value, gate in blocks:
         dark = gate and value > 0.55 or not gate and abs(value) > 0.6
-        fig.add_shape(
-            type="rect",
-            x0=x - 0.75,
-            x1=x + 0.75,
-            y0=y - 0.55,
-            y1=y + 0.55,
-            fillcolor=_colour(value, gate),
-            line=dict(color="#333", width=1.5),
+        shapes.append(
+            dict(
+                type="rect",
+                x0=x - 0.75,
+                x1=x + 0.75,
+                y0=y - 0.55,
+                y1=y + 0.55,
+                fillcolor=_colour(value, gate),
+                line=dict(color="#333", width=1.5),
+            )
         )
-        value_text = f"{value:.3f}" if gate else _n(value)
-        fig.add_annotation(
-            x=x,
-            y=y,
-            text=f"<b>{name}</b><br>{value_text}",
-            showarrow=False,
-            font=dict(color="white" if dark else "#111", size=11),
-        )
-    for x, y, symbol in ops:
-        fig.add_shape(
-            type="circle",
-            x0=x - 0.28,
-            x1=x + 0.28,
-            y0=y - 0.28,
-            y1=y + 0.28,
-            fillcolor="white",
-            line=dict(color="#333", width=1.5),
-        )
-        fig.add_annotation(x=x, y=y, text=symbol, showarrow=False, font=dict(size=14))
-    for x, y, text, anchor in notes:
-        fig.add_annotation(x=x, y=y, text=text, showarrow=False, xanchor=anchor, font=dict(size=11))
-    fig.update_layout(
+        block_text.append(f"<b>{name}</b><br>{f'{value:.3f}' if gate else _n(value)}")
+        block_colour.append("white" if dark else "#111")
+    traces = [
+        dict(type="scatter", x=lx, y=ly, mode="lines", line=_LINE, hoverinfo="skip"),
+        dict(
+            type="scatter",
+            x=[b[0] for b in blocks],
+            y=[b[1] for b in blocks],
+            mode="text",
+            text=block_text,
+            textfont=dict(size=11, color=block_colour),
+            hoverinfo="skip",
+        ),
+        dict(
+            type="scatter",
+            x=[o[0] for o in ops],
+            y=[o[1] for o in ops],
+            mode="markers+text",
+            text=[o[2] for o in ops],
+            textfont=dict(size=14),
+            marker=dict(size=20, color="white", line=dict(color="#333", width=1.5)),
+            hoverinfo="skip",
+        ),
+    ]
+    where = {"left": "middle right", "right": "middle left", "center": "middle center"}
+    for anchor, position in where.items():
+        mine = [n for n in notes if n[3] == anchor]
+        if mine:
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=[n[0] for n in mine],
+                    y=[n[1] for n in mine],
+                    mode="text",
+                    text=[n[2] for n in mine],
+                    textposition=position,
+                    textfont=dict(size=11),
+                    hoverinfo="skip",
+                )
+            )
+    layout = dict(
+        shapes=shapes,
+        showlegend=False,
         template=TEMPLATE,
         height=height,
-        margin=dict(l=4, r=4, t=20 + 15 * title.count("<br>"), b=4),
-        title=dict(text=title, x=0, y=0.99, yanchor="top", font=dict(family="monospace", size=11)),
+        margin=dict(l=4, r=4, t=14 + 15 * (title.count("<br>") + 1), b=4),
+        title=dict(
+            text=title,
+            x=0,
+            y=1,
+            yref="container",
+            yanchor="top",
+            pad=dict(t=6),
+            font=dict(family="monospace", size=11),
+        ),
         xaxis=dict(visible=False, range=[0, 12], fixedrange=True),
         yaxis=dict(visible=False, range=[0, 7.2], fixedrange=True),
     )
-    return fig
+    return go.Figure(data=traces, layout=layout)  # validated once, in one call
 
 
 def _n(v: float) -> str:

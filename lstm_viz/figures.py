@@ -242,15 +242,14 @@ def overview(values: np.ndarray, name: str, window: tuple[int, int], bins: int =
 
 def unit_strip(values: dict[str, np.ndarray], units: list[int], step: int) -> go.Figure:
     """Every unit's value of each name at one step (name -> (units,)): one row per name."""
-    names = list(values)
     x = [str(u) for u in units]
-    fig = go.Figure()
-    layout = {}
-    for name in names:
+    traces, layout = [], {}
+    for name in values:
         v = np.asarray(values[name], dtype=np.float64)[units]
         cax = "coloraxis" if name in SIGMOID else "coloraxis2"
-        fig.add_trace(
-            go.Heatmap(
+        traces.append(
+            dict(
+                type="heatmap",
                 z=v[None],
                 x=x,
                 y=[name],
@@ -261,39 +260,43 @@ def unit_strip(values: dict[str, np.ndarray], units: list[int], step: int) -> go
         )
         if cax == "coloraxis" or cax not in layout:
             layout[cax] = dict(**value_scale(name, v), showscale=False)
-    fig.update_layout(
-        template=TEMPLATE,
-        height=40 + 24 * len(names),
-        margin=dict(l=80, r=10, t=30, b=30),
-        title=dict(text=f"every unit at step {step}", x=0, font=dict(size=13)),
-        xaxis=dict(type="category", fixedrange=True, **_ticks(x, x, 16)),
-        yaxis=dict(type="category", autorange="reversed", fixedrange=True),
-        **layout,
+    # one constructor call: Plotly validates the whole figure once (add_trace re-validates)
+    return go.Figure(
+        data=traces,
+        layout=dict(
+            template=TEMPLATE,
+            height=40 + 24 * len(values),
+            margin=dict(l=80, r=10, t=30, b=30),
+            title=dict(text=f"every unit at step {step}", x=0, font=dict(size=13)),
+            xaxis=dict(type="category", fixedrange=True, **_ticks(x, x, 16)),
+            yaxis=dict(type="category", autorange="reversed", fixedrange=True),
+            **layout,
+        ),
     )
-    return fig
 
 
 def prediction_bars(names: list[str], probs: np.ndarray, step: int, top: int = 5) -> go.Figure:
     """The `top` most likely outputs at one step, as horizontal bars of probability."""
     probs = np.asarray(probs, dtype=np.float64)
     order = np.argsort(-probs, kind="stable")[:top]
-    fig = go.Figure(
-        go.Bar(
-            x=probs[order],
-            y=[safe(names[i]) for i in order],
-            orientation="h",
-            text=[f"{probs[i]:.3f}" for i in order],
-            textposition="auto",
-            marker_color="#4a7ab5",
-            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
-        )
+    bar = dict(
+        type="bar",
+        x=probs[order],
+        y=[safe(names[i]) for i in order],
+        orientation="h",
+        text=[f"{probs[i]:.3f}" for i in order],
+        textposition="auto",
+        marker=dict(color="#4a7ab5"),
+        hovertemplate="%{y}: %{x:.4f}<extra></extra>",
     )
-    fig.update_layout(
-        template=TEMPLATE,
-        height=50 + 26 * len(order),
-        margin=dict(l=90, r=10, t=30, b=24),
-        title=dict(text=f"what the model predicts after step {step}", x=0, font=dict(size=13)),
-        xaxis=dict(range=[0, 1], fixedrange=True),
-        yaxis=dict(type="category", autorange="reversed", fixedrange=True),
+    return go.Figure(
+        data=[bar],
+        layout=dict(
+            template=TEMPLATE,
+            height=50 + 26 * len(order),
+            margin=dict(l=90, r=10, t=30, b=24),
+            title=dict(text=f"what the model predicts after step {step}", x=0, font=dict(size=13)),
+            xaxis=dict(range=[0, 1], fixedrange=True),
+            yaxis=dict(type="category", autorange="reversed", fixedrange=True),
+        ),
     )
-    return fig

@@ -104,8 +104,10 @@ def _text_ui(model, task: str) -> UserInput:
 
 
 def _generated_ui(model) -> UserInput:
-    length = st.number_input("Length (steps)", 1, MAX_STEPS, 200, step=50, key="lv_gen_length")
-    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="lv_gen_seed")
+    st.session_state.setdefault("lv_gen_length", 200)  # defaults via state: a link may preset them
+    st.session_state.setdefault("lv_gen_seed", 0)
+    length = st.number_input("Length (steps)", 1, MAX_STEPS, step=50, key="lv_gen_length")
+    seed = st.number_input("Seed", 0, 2**31 - 1, key="lv_gen_seed")
     token = isinstance(model, SequenceModel) and model.is_token_model
     noise = st.slider(
         "Noise",
@@ -146,8 +148,30 @@ def _csv_ui(model) -> UserInput | None:
     return inputs.numbers_input(model, inputs.column_values(columns, picked))
 
 
+def apply_link() -> None:
+    """Preset the sidebar from the page's query string once per session, e.g.
+    ?model=cue_lstm&input=generated&length=500&seed=3 (a link a teacher can share).
+    Unknown or out-of-range values are ignored: the query string is user input too."""
+    ss, qp = st.session_state, st.query_params
+    if ss.get("lv_link_applied"):
+        return
+    ss["lv_link_applied"] = True
+    if qp.get("model") in [*loaders.model_names(), UPLOAD]:
+        ss["lv_model"] = qp["model"]
+    if qp.get("input") in INPUTS:
+        ss["lv_input_kind"] = qp["input"]
+    for name, key, hi in (
+        ("length", "lv_gen_length", MAX_STEPS),
+        ("seed", "lv_gen_seed", 2**31 - 1),
+    ):
+        value = qp.get(name, "")
+        if value.isdigit() and 0 <= int(value) <= hi:
+            ss[key] = max(int(value), 1) if name == "length" else int(value)
+
+
 def source_ui() -> Source | None:
     """Draw the sidebar; return the chosen model and input, or None (the reason is shown)."""
+    apply_link()
     with st.sidebar:
         st.header("lstm_viz")
         chosen = _model_ui()
@@ -161,6 +185,8 @@ def source_ui() -> Source | None:
         token = isinstance(model, SequenceModel) and model.is_token_model
         kinds = [k for k in INPUTS if k != "example" or examples]
         kinds = [k for k in kinds if k != "csv" or not token]
+        if st.session_state.get("lv_input_kind") not in kinds:  # e.g. no examples for this model
+            st.session_state.pop("lv_input_kind", None)
         kind = st.radio("Input", kinds, format_func=INPUT_TITLES.get, key="lv_input_kind")
         description = ""
         try:
