@@ -136,6 +136,11 @@ def view_ui(tr: LSTMTrace, x: np.ndarray) -> View:
             key="lv_window_start",
             step=1,
         )
+        ss = st.session_state
+        step, moved = ss.get("lv_step", 0), ss.get("lv_window_seen", start) != start
+        ss["lv_window_seen"] = start
+        if moved and not start <= step < start + width:  # the user moved it: bring the step along
+            ss["lv_step"] = min(max(step, start), start + width - 1)
     return View(layer, direction, units, (start, start + width), tr.steps)
 
 
