@@ -58,6 +58,7 @@ class ClampPlan:
         self.masks: dict[str, torch.Tensor] = {}  # name -> (T, U) bool
         self.values: dict[str, torch.Tensor] = {}  # name -> (T, U)
         self.active: dict[str, set[int]] = {}  # name -> steps where some unit is clamped
+        self.levels: dict[str, set[float]] = {}  # name -> the values its clamps set
 
     def add(self, clamp: Clamp, units: int, dtype: torch.dtype) -> None:
         if clamp.name not in self.masks:
@@ -68,10 +69,14 @@ class ClampPlan:
         cols = range(units) if clamp.units is None else clamp.units
         if not rows or not cols:
             return
-        r, c = torch.tensor(list(rows))[:, None], torch.tensor(list(cols))[None, :]
+        r = slice(None) if clamp.steps is None else torch.tensor(rows)
+        c = slice(None) if clamp.units is None else torch.tensor(cols)
+        if clamp.steps is not None and clamp.units is not None:
+            r, c = r[:, None], c[None, :]
         self.masks[clamp.name][r, c] = True
         self.values[clamp.name][r, c] = clamp.value  # a later clamp overrides an earlier one
         self.active[clamp.name].update(rows)
+        self.levels.setdefault(clamp.name, set()).add(float(clamp.value))
 
     def span(self) -> tuple[int, int] | None:
         """(first, last + 1) of the steps where anything is clamped, or None."""
@@ -85,6 +90,7 @@ class ClampPlan:
             m, v = mask[start:stop], self.values[name][start:stop]
             out.masks[name], out.values[name] = (m.flip(0), v.flip(0)) if reverse else (m, v)
             out.active[name] = set(torch.nonzero(out.masks[name].any(1)).flatten().tolist())
+        out.levels = self.levels
         return out
 
     def apply(self, name: str, step: int, tensor: torch.Tensor) -> torch.Tensor:
@@ -144,91 +150,3 @@ def plan_clamps(
     for c in mine:
         plan.add(c, units[c.name], dtype)
     return plan
-
-
-# Added to a pre-activation, this drives sigmoid to exactly 0 or 1 and tanh to exactly -1 or 1 in
-# float32 and float64 (exp overflows / underflows), whatever the rest of the sum is.
-SATURATE = 1e4
-GATE_ORDER = {
-    "lstm": ("input", "forget", "candidate", "output"),
-    "gru": ("reset", "update", "new"),
-    "rnn": ("hidden",),
-}
-
-
-def saturating_inputs(plan: ClampPlan, kind: str, hidden: int, proj: int, relu: bool):
-    """Rows of W_ih and per-step additions that make the fused kernel compute the clamped net.
-
-    Many clamps are a gate driven to its limit: a sigmoid gate to 0 or 1, a tanh to -1 or 1; an
-    LSTM cell to 0 is forget = input = 0 at that step, an LSTM hidden to 0 is output = 0. Adding
-    +-SATURATE to that gate's pre-activation at those steps gives exactly those values, so the
-    module's own fused kernel runs the intervened network at full speed. Returns (rows, add
-    (T, K)) for K extra input channels wired one-to-one to those rows of W_ih, or None when some
-    clamp is not of that kind (any other value) and the step-by-step path must run instead.
-    """
-    order = GATE_ORDER[kind]
-    need: dict[int, torch.Tensor] = {}  # W_ih row -> (T,) required addition (0: none)
-
-    def require(gate: str, unit_mask: torch.Tensor, sign: float) -> bool:
-        base = order.index(gate) * hidden
-        for u in torch.nonzero(unit_mask.any(0)).flatten().tolist():
-            add = torch.where(unit_mask[:, u], sign * SATURATE, 0.0)
-            prev = need.get(base + u)
-            if prev is not None:
-                if ((prev != 0) & (add != 0) & (prev != add)).any():
-                    return False  # two clamps pull one gate opposite ways: step path
-                add = torch.where(add != 0, add, prev)
-            need[base + u] = add
-        return True
-
-    for name, mask in plan.masks.items():
-        values = plan.values[name][mask]
-        if values.numel() == 0:
-            continue
-        v = float(values[0])
-        if not bool((values == v).all()):
-            return None  # several values for one name: rare, the step path handles it
-        if kind == "rnn":
-            ok = (relu and v == 0.0) or (not relu and v in (-1.0, 1.0))
-            steps = [("hidden", 1.0 if v > 0 else -1.0)] if ok else None
-        elif name in ("input", "forget", "output", "reset", "update"):
-            steps = [(name, 1.0 if v == 1.0 else -1.0)] if v in (0.0, 1.0) else None
-        elif name in ("candidate", "new"):
-            steps = [(name, v)] if v in (-1.0, 1.0) else None
-        elif kind == "lstm" and name == "cell" and v == 0.0:
-            steps = [("forget", -1.0), ("input", -1.0)]
-        elif (
-            kind == "lstm"
-            and v == 0.0
-            and (name == "hidden_unprojected" or name == "hidden" and not proj)
-        ):
-            steps = [("output", -1.0)]
-        else:
-            steps = None
-        if steps is None or not all(require(g, mask, s) for g, s in steps):
-            return None
-    return _wire(need, plan.steps, len(order) * hidden)
-
-
-@dataclass
-class Saturation:
-    """How the fused kernel takes saturating additions: on the bias, or on extra input channels."""
-
-    bias: torch.Tensor  # (G*H,) added to b_ih: for rows clamped at every step
-    wire: torch.Tensor  # (G*H, K): channel k feeds the rows marked 1 in column k
-    add: torch.Tensor  # (T, K): what each channel carries at each step
-
-
-def _wire(need: dict[int, torch.Tensor], steps: int, rows: int) -> Saturation:
-    bias = torch.zeros(rows)
-    channels: dict[bytes, tuple[torch.Tensor, list[int]]] = {}  # one channel per step pattern
-    for row, add in need.items():
-        if bool((add == add[0]).all()):
-            bias[row] = add[0]  # the same at every step: a bias does it, no channel needed
-        else:
-            channels.setdefault(add.numpy().tobytes(), (add, []))[1].append(row)
-    wire = torch.zeros(rows, len(channels))
-    for k, (_, members) in enumerate(channels.values()):
-        wire[members, k] = 1.0
-    add = torch.stack([a for a, _ in channels.values()], 1) if channels else torch.zeros(steps, 0)
-    return Saturation(bias, wire, add)

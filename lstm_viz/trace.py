@@ -21,13 +21,8 @@ from torch import nn
 
 from lstm_viz import cells
 from lstm_viz.cells import LayerWeights
-from lstm_viz.interventions import (
-    Clamp,
-    ClampPlan,
-    plan_clamps,
-    saturating_inputs,
-    validate_clamps,
-)
+from lstm_viz.interventions import Clamp, ClampPlan, plan_clamps, validate_clamps
+from lstm_viz.rewrite import Run, plan_runs
 from lstm_viz.trace_result import LSTMTrace
 
 
@@ -137,10 +132,9 @@ def _run(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None, reverse
     t = xs.shape[1]
     lo, hi = span
     whole = plan.window(0, t, reverse)
-    hidden = cfg["hidden_size"]
-    fused = saturating_inputs(whole, kind, hidden, cfg["proj_size"], cfg["nonlinearity"] == "relu")
-    if fused is not None:
-        return _fast(kind, cfg, w, xs, h0, c0, whole, fused)
+    runs = plan_runs(whole, kind, w)
+    if runs is not None:  # every clamp is a weight edit: the fused kernel runs it, run by run
+        return _fast(kind, cfg, w, xs, h0, c0, whole, runs)
     start, stop = (t - hi, t - lo) if reverse else (lo, hi)  # the window in reading order
     parts, h, c = [], h0, c0
     if start > 0:
@@ -156,44 +150,50 @@ def _run(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None, reverse
     return {name: torch.cat([p[name] for p in parts], dim=1) for name in parts[0]}, h, c
 
 
-# the fused kernels' trailing arguments: 1 layer, no dropout, not training, one direction,
-# batch_first (the engine keeps every sequence as (B, T, F))
-_ONE_LAYER = (1, 0.0, False, False, True)
-
-
-def _fast(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None = None, fused=None):
-    """Fused forward for h, then every gate at once; returns ({name: (B, T, U)}, h_n, c_n).
-
-    With `fused` (a `Saturation` from `saturating_inputs`), the kernel's bias and extra input
-    channels saturate the clamped gates; the recovered gates then take the plan's values where
-    clamped.
-    """
-    has_bias = w.b_ih is not None
-    flat, inp = w.flat(), xs
-    if fused is not None:
-        bias, wire, add = (a.to(xs.dtype) for a in (fused.bias, fused.wire, fused.add))
-        if has_bias:
-            flat[2] = flat[2] + bias
-        elif bool((bias != 0).any()):  # no bias to carry the constant part: one more channel
-            wire = torch.cat([wire, (bias != 0).to(xs.dtype)[:, None]], dim=1)
-            add = torch.cat([add, bias.abs().max().expand(add.shape[0], 1)], dim=1)
-            wire[:, -1] *= torch.sign(bias)
-        if wire.shape[1]:
-            flat[0] = torch.cat([w.w_ih, wire], dim=1)
-            inp = torch.cat([xs, add.expand(xs.shape[0], -1, -1)], dim=-1)
-    keep = _overrides(plan)
+def _kernel(kind, cfg, w: LayerWeights, xs, h0, c0):
+    """The module's own fused kernel on one layer and direction: (out (B, T, H_out), h_n, c_n)."""
     with warnings.catch_warnings():
         # torch notes that oneDNN lacks projections and falls back: not the user's concern
         warnings.filterwarnings("ignore", message="LSTM with projections")
+        has_bias = w.b_ih is not None
         if kind == "lstm":
-            out, hn, cn = torch.lstm(inp, (h0[None], c0[None]), flat, has_bias, *_ONE_LAYER)
-        elif kind == "gru":
-            out, hn = torch.gru(inp, h0[None], flat, has_bias, *_ONE_LAYER)
+            out, hn, cn = torch.lstm(xs, (h0[None], c0[None]), w.flat(), has_bias, *_ONE_LAYER)
+            return out, hn[0], cn[0]
+        if kind == "gru":
+            out, hn = torch.gru(xs, h0[None], w.flat(), has_bias, *_ONE_LAYER)
         else:
             fn = torch.rnn_tanh if cfg["nonlinearity"] == "tanh" else torch.rnn_relu
-            out, hn = fn(inp, h0[None], flat, has_bias, *_ONE_LAYER)
+            out, hn = fn(xs, h0[None], w.flat(), has_bias, *_ONE_LAYER)
+        return out, hn[0], None
+
+
+def _run_kernels(kind, cfg, runs: list[Run], xs, h0, c0, plan: ClampPlan):
+    """The fused kernel run by run, each with its edited weights, from the state the last left."""
+    outs, h, c = [], h0, c0
+    held = plan.masks.get("hidden")
+    for run in runs:
+        out, h, c = _kernel(kind, cfg, run.weights, xs[:, run.start : run.stop], h, c)
+        if held is not None:  # the kernel's own h there is never read: write the clamped value
+            span = slice(run.start, run.stop)
+            out = torch.where(held[span], plan.values["hidden"][span], out)
+            h = out[:, -1]
+        outs.append(out)
+    return torch.cat(outs, dim=1), h, c
+
+
+def _fast(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None = None, runs=None):
+    """Fused forward for h, then every gate at once; returns ({name: (B, T, U)}, h_n, c_n).
+
+    With `runs` (from `rewrite.plan_runs`), the kernel runs with clamps as weight edits; the gates
+    are then recovered with the original weights and take the plan's values where clamped.
+    """
+    if runs is None:
+        out, hn, cn = _kernel(kind, cfg, w, xs, h0, c0)
+    else:
+        out, hn, cn = _run_kernels(kind, cfg, runs, xs, h0, c0, plan)
+    keep = _overrides(plan)
     if kind == "rnn":
-        return {"hidden": out}, hn[0], None
+        return {"hidden": out}, hn, None
     h_prev = torch.cat([h0[:, None], out[:, :-1]], dim=1)  # (B, T, H_out): h_{t-1} at each t
     if kind == "gru":
         zx = w.by_gate([xs], use_input=True, use_hidden=False)  # (3, B, T, H)
@@ -201,7 +201,7 @@ def _fast(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None = None,
         reset = keep("reset", cells.gru_gates(zx, zh)[0])
         _, update, new = cells.gru_gates(zx, zh, reset=reset)
         vals = {"reset": reset, "update": keep("update", update), "new": keep("new", new)}
-        return {**vals, "hidden": out}, hn[0], None
+        return {**vals, "hidden": out}, hn, None
     z = w.by_gate([xs, h_prev], use_input=True, use_hidden=True)  # (4, B, T, H)
     gates = zip(LSTM_GATES[:4], cells.lstm_gates(*z), strict=True)
     i, f, g, o = (keep(name, v) for name, v in gates)
@@ -213,7 +213,9 @@ def _fast(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None = None,
     vals = {"input": i, "forget": f, "candidate": g, "output": o, "cell": c, "hidden": out}
     if w.w_hr is not None:
         vals[cells.UNPROJECTED] = keep(cells.UNPROJECTED, cells.lstm_hidden(o, c))
-    return vals, hn[0], cn[0]
+    if plan is not None and "cell" in plan.masks:
+        cn = c[:, -1]  # the exact clamped value, not the kernel's tanh(atanh(v))
+    return vals, hn, cn
 
 
 def _overrides(plan: ClampPlan | None):

