@@ -25,9 +25,9 @@ CONFIGS = [  # (steps, hidden, layers, input)
 
 LABELS = {
     "trace": "no interventions, goal <= 1.5x",
-    "window": "forget = 0.5 on one unit for 10 steps: step path over that window only",
-    "hold": "forget = 1, input = 0 at every step: fused kernel with saturated gates",
-    "everywhere": "forget = 0.5 at every step: the full step-by-step path, goal < 10x",
+    "window": "forget = 0.5 on one unit for 10 steps: 3 runs of the fused kernel",
+    "hold": "forget = 1, input = 0 at every step: the fused kernel with edited weights",
+    "everywhere": "cell = 1.5 at every step: the full step-by-step path, goal < 10x",
 }
 
 
@@ -42,7 +42,7 @@ def compare(steps: int, hidden: int, layers: int, inputs: int, rounds: int = 9) 
     x = torch.randn(steps, inputs)
     window = [lstm_viz.Clamp("forget", 0.5, layer=0, units=[0], steps=range(10, 20))]
     hold = [lstm_viz.Clamp("forget", 1.0), lstm_viz.Clamp("input", 0.0)]  # every step and unit
-    everywhere = [lstm_viz.Clamp("forget", 0.5)]  # not a gate limit: the step-by-step path
+    everywhere = [lstm_viz.Clamp("cell", 1.5)]  # no weight edit reaches c = 1.5: step by step
     runs = {
         "forward": lambda: lstm(x),
         "trace": lambda: lstm_viz.trace(lstm, x),

@@ -241,14 +241,16 @@ def _stepwise(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan):
     """The recurrence one step at a time with clamps; same return as `_fast`."""
     t = xs.shape[1]
     zx = w.input_part(xs)  # (B, T, G*H): the input half of every step, computed once
-    if kind == "lstm" and w.b_hh is not None:
-        zx = zx + w.b_hh  # an LSTM only ever sums the two biases: fold b_h* in once
+    if kind != "gru" and w.b_hh is not None:
+        zx = zx + w.b_hh  # LSTM and RNN only ever sum the two biases: fold b_h* in once
     record: dict[str, list[torch.Tensor]] = {}
     keep = lambda name, v: record.setdefault(name, []).append(v)  # noqa: E731
     h, c = h0, c0
+    w_hh_t = w.w_hh.T.contiguous()  # hot loop: every saved op counts
+    zx_steps = zx.unbind(1)
     for s in range(t):
         if kind == "lstm":
-            z = torch.addmm(zx[:, s], h, w.w_hh.T)  # (B, 4H)
+            z = torch.addmm(zx_steps[s], h, w_hh_t)  # (B, 4H)
             i, f, g, o = cells.lstm_gates(*z.chunk(4, dim=-1))
             i, f = plan.apply("input", s, i), plan.apply("forget", s, f)
             g, o = plan.apply("candidate", s, g), plan.apply("output", s, o)
@@ -261,7 +263,7 @@ def _stepwise(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan):
             for name, v in zip(LSTM_GATES, (i, f, g, o, c), strict=True):
                 keep(name, v)
         elif kind == "gru":
-            zxs, zh = zx[:, s].chunk(3, dim=-1), w.hidden_part(h).chunk(3, dim=-1)
+            zxs, zh = zx_steps[s].chunk(3, dim=-1), w.hidden_part(h).chunk(3, dim=-1)
             r = plan.apply("reset", s, cells.gru_gates(zxs, zh)[0])
             _, z, n = cells.gru_gates(zxs, zh, reset=r)  # n_t reads the (clamped) r_t
             z, n = plan.apply("update", s, z), plan.apply("new", s, n)
@@ -269,7 +271,7 @@ def _stepwise(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan):
             for name, v in zip(("reset", "update", "new"), (r, z, n), strict=True):
                 keep(name, v)
         else:
-            h = cells.rnn_hidden(zx[:, s] + w.hidden_part(h), cfg["nonlinearity"])
+            h = cells.rnn_hidden(torch.addmm(zx_steps[s], h, w_hh_t), cfg["nonlinearity"])
         h = plan.apply("hidden", s, h)
         keep("hidden", h)
     vals = {k: torch.stack(v, dim=1) for k, v in record.items()}
