@@ -44,12 +44,13 @@ def _draw(blocks, ops, lines, notes, title: str, height: int) -> go.Figure:
         shapes.append(
             dict(
                 type="rect",
-                x0=x - 0.75,
-                x1=x + 0.75,
+                x0=x - 0.8,
+                x1=x + 0.8,
                 y0=y - 0.55,
                 y1=y + 0.55,
                 fillcolor=_colour(value, gate),
                 line=dict(color="#333", width=1.5),
+                layer="below",  # under the text trace (lines stop at the block edges)
             )
         )
         block_text.append(f"<b>{name}</b><br>{f'{value:.3f}' if gate else _n(value)}")
@@ -97,14 +98,14 @@ def _draw(blocks, ops, lines, notes, title: str, height: int) -> go.Figure:
         showlegend=False,
         template=TEMPLATE,
         height=height,
-        margin=dict(l=4, r=4, t=14 + 15 * (title.count("<br>") + 1), b=4),
+        margin=dict(l=4, r=4, t=12 + 14 * (title.count("<br>") + 1), b=4),
         title=dict(
             text=title,
             x=0,
             y=1,
-            yref="container",
-            yanchor="top",
-            pad=dict(t=6),
+            yref="paper",
+            yanchor="bottom",
+            pad=dict(b=8),
             font=dict(family="monospace", size=11),
         ),
         xaxis=dict(visible=False, range=[0, 12], fixedrange=True),
@@ -136,15 +137,19 @@ def lstm_cell_diagram(values: dict[str, float], unit: int, step: int, token: str
         (1.2, 6.0, 10.8, 6.0),  # the cell-state line c(t-1) -> c(t)
         (1.2, 1.2, 7.7, 1.2),  # h(t-1) (joined by x(t)) feeds every block
         (1.9, 0.3, 1.9, 1.2),
-        (2.6, 1.2, 2.6, 5.72),
-        (4.3, 1.2, 4.3, 4.6),
+        (2.6, 1.2, 2.6, 2.25),
+        (2.6, 3.35, 2.6, 5.72),
+        (4.3, 1.2, 4.3, 2.25),
+        (4.3, 3.35, 4.3, 4.6),
         (4.3, 4.6, 4.87, 4.6),
-        (6.0, 1.2, 6.0, 4.6),
+        (6.0, 1.2, 6.0, 2.25),
+        (6.0, 3.35, 6.0, 4.6),
         (6.0, 4.6, 5.43, 4.6),
         (5.15, 4.88, 5.15, 5.72),
         (7.7, 1.2, 7.7, 2.25),
         (8.45, 2.8, 9.32, 2.8),
-        (9.6, 6.0, 9.6, 3.08),
+        (9.6, 6.0, 9.6, 5.25),
+        (9.6, 4.15, 9.6, 3.08),
         (9.88, 2.8, 10.8, 2.8),
         (10.4, 2.8, 10.4, 1.2),
         (10.4, 1.2, 10.8, 1.2),
@@ -155,7 +160,7 @@ def lstm_cell_diagram(values: dict[str, float], unit: int, step: int, token: str
         (1.1, 1.2, f"h(t-1)<br>{_n(h0)}", "right"),
         (10.9, 2.8, f"h(t)<br>{_n(h)}", "left"),
         (2.1, 0.3, f"x(t) = {safe(token, 16)}", "left"),
-        (2.5, 6.55, f"f·c(t-1) {_n(f * c0)}", "center"),
+        (2.75, 5.1, f"f·c(t-1) {_n(f * c0)}", "left"),
         (5.3, 5.3, f"i·g {_n(i * g)}", "left"),
     ]
     title = (
@@ -187,8 +192,10 @@ def gru_cell_diagram(values: dict[str, float], unit: int, step: int, token: str 
         (3.2, 4.0, 6.4, 4.0),
         (6.4, 4.0, 6.4, 2.8),
         (6.4, 2.8, 6.65, 2.8),
-        (5.2, 1.2, 5.2, 5.72),
-        (7.4, 1.2, 7.4, 4.32),
+        (5.2, 1.2, 5.2, 2.25),
+        (5.2, 3.35, 5.2, 5.72),
+        (7.4, 1.2, 7.4, 2.25),
+        (7.4, 3.35, 7.4, 4.32),
         (7.68, 4.6, 8.8, 4.6),
         (8.8, 4.6, 8.8, 5.72),
     ]
@@ -196,7 +203,7 @@ def gru_cell_diagram(values: dict[str, float], unit: int, step: int, token: str 
         (1.1, 6.0, f"h(t-1)<br>{_n(h0)}", "right"),
         (10.9, 6.0, f"h(t)<br>{_n(h)}", "left"),
         (2.1, 0.3, f"x(t) = {safe(token, 16)}", "left"),
-        (5.3, 6.55, f"z·h(t-1) {_n(z * h0)}", "center"),
+        (5.35, 5.1, f"z·h(t-1) {_n(z * h0)}", "left"),
         (8.9, 5.1, f"(1-z)·n {_n((1 - z) * n)}", "left"),
     ]
     title = (

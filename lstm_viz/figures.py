@@ -93,7 +93,7 @@ def gate_heatmaps(
     gap = 22  # px between maps, room for each map's title
     height = MARGIN["t"] + MARGIN["b"] + n * row_height + (n - 1) * gap
     plot_h = height - MARGIN["t"] - MARGIN["b"]
-    fig = go.Figure()
+    traces, notes, shapes = [], [], []
     layout: dict = {}
     axes_of: dict[str, str] = {}  # coloraxis per scale, shared by maps on the same scale
     for k, (name, values) in enumerate(maps.items()):
@@ -106,32 +106,37 @@ def gate_heatmaps(
         top = 1 - k * (row_height + gap) / plot_h
         domain = [max(0.0, top - row_height / plot_h), top]
         ya = "y" if k == 0 else f"y{k + 1}"
-        fig.add_trace(
-            go.Heatmap(
+        # only the first map carries the step categories; the others index them (x0, dx) and
+        # hover still shows the category: the labels are sent once, not once per map
+        where = dict(x=x) if k == 0 else dict(x0=0, dx=1)
+        hover = f"step %{{x}}<br>unit %{{y}}<br>{name} = %{{z:.4f}}<extra></extra>"
+        traces.append(
+            dict(
+                type="heatmap",
                 z=z,
-                x=x,
                 y=y,
                 coloraxis=cax,
                 xaxis="x",
                 yaxis=ya,
                 name=name,
-                hovertemplate=f"step %{{x}}<br>unit %{{y}}<br>{name} = %{{z:.4f}}<extra></extra>",
+                hovertemplate=hover,
+                **where,
             )
         )
         if clamped and name in clamped:
             ts, us = np.nonzero(np.asarray(clamped[name])[start:stop][:, units][:5000])
             if len(ts):
-                fig.add_trace(
-                    go.Scatter(
+                traces.append(
+                    dict(
+                        type="scatter",
                         x=[x[t] for t in ts],
                         y=[y[u] for u in us],
                         xaxis="x",
                         yaxis=ya,
                         mode="markers",
-                        marker=dict(symbol="x-thin", size=6, line_width=1, color="black"),
                         name=f"{name} clamped",
                         hoverinfo="skip",
-                        showlegend=False,
+                        marker=dict(symbol="x-thin", size=6, line=dict(width=1), color="black"),
                     )
                 )
         layout["yaxis" + ya[1:]] = dict(
@@ -143,23 +148,24 @@ def gate_heatmaps(
             title=dict(text="unit", standoff=4),
             **_ticks(y, y, max(2, row_height // 14)),
         )
-        fig.add_annotation(
-            text=f"<b>{name}</b>",
-            x=0,
-            xref="paper",
-            xanchor="left",
-            y=domain[1],
-            yref="paper",
-            yanchor="bottom",
-            showarrow=False,
-        )
-        layout[cax] = (
+        notes.append(
             dict(
+                text=f"<b>{name}</b>",
+                x=0,
+                xref="paper",
+                xanchor="left",
+                y=domain[1],
+                yref="paper",
+                yanchor="bottom",
+                showarrow=False,
+            )
+        )
+        if cax not in layout:
+            title = name if cax == "coloraxis" and name in SIGMOID else ""
+            layout[cax] = dict(
                 **scale,
                 colorbar=dict(
-                    title=dict(
-                        text=name if cax == "coloraxis" and name in SIGMOID else "", side="right"
-                    ),
+                    title=dict(text=title, side="right"),
                     x=1.01,
                     xanchor="left",
                     thickness=10,
@@ -169,9 +175,6 @@ def gate_heatmaps(
                     lenmode="fraction",
                 ),
             )
-            if cax not in layout
-            else layout[cax]
-        )
     last = "y" if n == 1 else f"y{n}"
     layout["xaxis"] = dict(
         type="category",
@@ -181,25 +184,32 @@ def gate_heatmaps(
         title=dict(text="step", standoff=2),
         **_ticks(x, labels[start:stop], 60),
     )
-    fig.update_layout(
-        template=TEMPLATE,
-        height=height,
-        margin=dict(**MARGIN, autoexpand=False),
-        showlegend=False,
-        **layout,
-    )
     if step is not None and start <= step < stop:
-        fig.add_shape(
-            type="rect",
-            xref="x",
-            yref="paper",
-            x0=step - start - 0.5,
-            x1=step - start + 0.5,
-            y0=0,
-            y1=1,
-            line=dict(color="black", width=1.5),
+        shapes.append(
+            dict(
+                type="rect",
+                xref="x",
+                yref="paper",
+                x0=step - start - 0.5,
+                x1=step - start + 0.5,
+                y0=0,
+                y1=1,
+                line=dict(color="black", width=1.5),
+            )
         )
-    return fig
+    # one constructor call: Plotly validates the whole figure once (add_trace re-validates)
+    return go.Figure(
+        data=traces,
+        layout=dict(
+            template=TEMPLATE,
+            height=height,
+            margin=dict(**MARGIN, autoexpand=False),
+            showlegend=False,
+            annotations=notes,
+            shapes=shapes,
+            **layout,
+        ),
+    )
 
 
 def overview(values: np.ndarray, name: str, window: tuple[int, int], bins: int = 200) -> go.Figure:
