@@ -21,6 +21,13 @@ from torch import nn
 
 from lstm_viz import cells
 from lstm_viz.cells import LayerWeights
+from lstm_viz.checks import (
+    as_batch,
+    initial_state,
+    module_config,
+    module_kind,
+    traced_names,
+)
 from lstm_viz.interventions import Clamp, ClampPlan, plan_clamps, validate_clamps
 from lstm_viz.rewrite import Run, plan_runs
 from lstm_viz.trace_result import LSTMTrace
@@ -41,11 +48,11 @@ def trace(
     interventions: Clamps applied inside the recurrence (see `lstm_viz.Clamp`).
     labels: one string per step (e.g. the tokens), kept with the trace.
     """
-    kind = _kind(module)
-    cfg = _config(module, kind)
-    xs, batched = _as_batch(module, x)  # (B, T, F)
+    kind = module_kind(module)
+    cfg = module_config(module, kind)
+    xs, batched = as_batch(module, x)  # (B, T, F)
     b, t = xs.shape[:2]
-    h0, c0 = _initial_state(module, kind, state, b, batched, xs.dtype)
+    h0, c0 = initial_state(module, kind, state, b, batched, xs.dtype)
     if labels is not None:
         labels = [str(s) for s in labels]
         if len(labels) != t:
@@ -55,7 +62,7 @@ def trace(
             "module is in training mode with dropout; it is traced as in eval mode (no dropout)",
             stacklevel=2,
         )
-    names = _names(kind, cfg)
+    names = traced_names(kind, cfg)
     units = {
         n: (cfg["proj_size"] or cfg["hidden_size"]) if n == "hidden" else cfg["hidden_size"]
         for n in names
@@ -279,96 +286,3 @@ def _stepwise(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan):
 
 
 LSTM_GATES = ("input", "forget", "candidate", "output", "cell")
-
-
-def _kind(module) -> str:
-    if isinstance(module, nn.LSTM):
-        return "lstm"
-    if isinstance(module, nn.GRU):
-        return "gru"
-    if isinstance(module, nn.RNN):
-        return "rnn"
-    raise ValueError(
-        f"lstm_viz.trace takes a torch.nn.LSTM, GRU or RNN, got {type(module).__name__}; "
-        "for a model that wraps one, pass its recurrent submodule (e.g. model.core)"
-    )
-
-
-def _config(module, kind) -> dict:
-    return {
-        "kind": kind,
-        "input_size": module.input_size,
-        "hidden_size": module.hidden_size,
-        "num_layers": module.num_layers,
-        "bias": module.bias,
-        "batch_first": module.batch_first,
-        "bidirectional": module.bidirectional,
-        "proj_size": getattr(module, "proj_size", 0),
-        "nonlinearity": getattr(module, "nonlinearity", "tanh"),
-        "dtype": str(module.weight_ih_l0.dtype).removeprefix("torch."),
-    }
-
-
-def _names(kind, cfg) -> list[str]:
-    if kind == "lstm":
-        return list(cells.LSTM_NAMES) + ([cells.UNPROJECTED] if cfg["proj_size"] else [])
-    return list(cells.GRU_NAMES if kind == "gru" else cells.RNN_NAMES)
-
-
-def _np_dtype(dtype: torch.dtype):
-    return np.float64 if dtype == torch.float64 else np.float32
-
-
-def _as_batch(module, x) -> tuple[torch.Tensor, bool]:
-    """x as a (B, T, F) tensor in the module's dtype, and whether it was batched."""
-    dtype = module.weight_ih_l0.dtype
-    try:
-        x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"input must be a numeric array or tensor ({err})") from None
-    if not (x.is_floating_point() or x.dtype in (torch.int32, torch.int64)):
-        raise ValueError(f"input must be numeric, got {x.dtype}; token models embed ids first")
-    x = x.detach().to(dtype)
-    if x.dim() not in (2, 3):
-        raise ValueError(
-            f"input must be (T, {module.input_size}) or a 3-D batch, got shape {tuple(x.shape)}"
-        )
-    batched = x.dim() == 3
-    if batched and not module.batch_first:
-        x = x.transpose(0, 1)
-    elif not batched:
-        x = x[None]
-    if x.shape[-1] != module.input_size:
-        raise ValueError(
-            f"input has {x.shape[-1]} features per step but the module expects "
-            f"{module.input_size}; reshape it to (T, {module.input_size})"
-        )
-    if x.shape[1] == 0:
-        raise ValueError("input has 0 steps; give at least one step")
-    if not torch.isfinite(x).all():
-        raise ValueError("input contains NaN or inf; clean or fill those values first")
-    return x.contiguous(), batched
-
-
-def _initial_state(module, kind, state, b, batched, dtype):
-    """(h0, c0) as (L*D, B, H) tensors; c0 is None for GRU / RNN."""
-    n = module.num_layers * (2 if module.bidirectional else 1)
-    h_size = getattr(module, "proj_size", 0) or module.hidden_size
-    if state is None:
-        h0 = torch.zeros(n, b, h_size, dtype=dtype)
-        return h0, torch.zeros(n, b, module.hidden_size, dtype=dtype) if kind == "lstm" else None
-    parts = state if kind == "lstm" else (state,)
-    if kind == "lstm" and (not isinstance(state, (tuple, list)) or len(state) != 2):
-        raise ValueError("an LSTM's state is a pair (h0, c0); pass state=(h0, c0)")
-    sizes = (h_size, module.hidden_size)
-    out = []
-    for part, size, label in zip(parts, sizes, ("h0", "c0"), strict=False):
-        p = torch.as_tensor(np.asarray(part) if not torch.is_tensor(part) else part).to(dtype)
-        p = p if batched else p[:, None]
-        if tuple(p.shape) != (n, b, size):
-            want = (n, b, size) if batched else (n, size)
-            raise ValueError(f"{label} has shape {tuple(p.shape)}; expected {want}")
-        if not torch.isfinite(p).all():
-            raise ValueError(f"{label} contains NaN or inf")
-        out.append(p)
-    return out[0], (out[1] if kind == "lstm" else None)
