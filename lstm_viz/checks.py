@@ -47,10 +47,6 @@ def traced_names(kind, cfg) -> list[str]:
     return list(cells.GRU_NAMES if kind == "gru" else cells.RNN_NAMES)
 
 
-def numpy_dtype(dtype: torch.dtype):
-    return np.float64 if dtype == torch.float64 else np.float32
-
-
 def as_batch(module, x) -> tuple[torch.Tensor, bool]:
     """x as a (B, T, F) tensor in the module's dtype, and whether it was batched."""
     dtype = module.weight_ih_l0.dtype
