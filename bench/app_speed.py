@@ -15,6 +15,7 @@ Goals (issue 4): <= 3 s, median <= 150 ms, <= 50 KB per step, <= 2 MB.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -108,6 +109,48 @@ def step_latency(presses: int) -> tuple[list[float], list[int]]:
     return times, sizes
 
 
+FLOOR_APP = """
+import streamlit as st
+def _next():
+    st.session_state.n = st.session_state.get("n", 0) + 1
+@st.fragment
+def panel():
+    st.button("next", key="lv_next", on_click=_next, shortcut="Right")
+    st.markdown(f"step {st.session_state.get('n', 0)}c(t)")
+panel()
+"""
+
+
+def floor_latency(presses: int) -> list[float]:
+    """The same key press on a one-button fragment that updates one line of text: what this
+    machine's Streamlit + Chromium cost per rerun right now, before any lstm_viz work."""
+    import tempfile
+
+    from browser_util import chromium_context, streamlit_server
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "floor.py"
+        script.write_text(FLOOR_APP)
+        with streamlit_server(script=script) as url, sync_playwright() as p:
+            with chromium_context(p) as ctx:
+                page = ctx.new_page()
+                page.goto(url)
+                page.wait_for_selector("text=step 0c(t)", timeout=60_000)
+                page.wait_for_timeout(1000)
+                page.mouse.click(5, 5)
+                times = []
+                for k in range(presses):
+                    t0 = time.perf_counter()
+                    page.keyboard.press("ArrowRight")
+                    page.wait_for_function(
+                        f"document.body.innerText.includes('step {k + 1}c(t)')", polling="raf"
+                    )
+                    times.append((time.perf_counter() - t0) * 1000)
+                    page.wait_for_timeout(250)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=30, help="step presses to time")
@@ -120,11 +163,18 @@ def main() -> None:
         f"overview {over / 1e6:.2f}); naive {naive / 1e6:.2f} MB, ratio {naive / total:.1f}x "
         "(goal <= 2 MB)"
     )
+    load = os.getloadavg()[0]
     times, sizes = step_latency(args.steps)
+    floor = floor_latency(args.steps)
     print(
         f"step change (Chromium, T=500,H=64): median {statistics.median(times):.0f} ms, "
         f"p90 {sorted(times)[int(0.9 * len(times))]:.0f} ms over {len(times)} presses "
         "(goal <= 150 ms)"
+    )
+    print(
+        f"  same press on a 1-button fragment: median {statistics.median(floor):.0f} ms; "
+        f"lstm_viz / floor {statistics.median(times) / statistics.median(floor):.1f}x; "
+        f"load average {load:.1f} on {os.cpu_count()} cores"
     )
     print(
         f"bytes sent per step:               median {statistics.median(sizes) / 1e3:.1f} KB, "

@@ -34,8 +34,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(timeout: float = 60.0):
-    """Yield the base URL of a fresh app server; stop it (and only it) afterwards."""
+def streamlit_server(timeout: float = 60.0, script: Path = ROOT / "app.py"):
+    """Yield the base URL of a fresh server for `script`; stop it (and only it) afterwards."""
     port = free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
@@ -44,7 +44,7 @@ def streamlit_server(timeout: float = 60.0):
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(script),
             "--server.port",
             str(port),
             "--server.address",
