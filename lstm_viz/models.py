@@ -13,6 +13,7 @@ Checkpoints are a dict of tensors and plain JSON-able values loaded with
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -133,7 +134,9 @@ def save_checkpoint(model: SequenceModel, path: str | Path, metrics: dict | None
 def load_checkpoint(path: str | Path) -> SequenceModel:
     """Load a checkpoint written by `save_checkpoint`; never executes code from the file."""
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on odd pickle protocols: not for users
+            warnings.simplefilter("ignore")
+            blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many kinds for a bad file; the user needs one message
         raise ValueError(
             f"could not read {Path(path).name} as an lstm_viz checkpoint ({type(err).__name__}); "
