@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from lstm_viz.figures import DIVERGING, GATE_SCALE, TEMPLATE, safe
+from lstm_viz.figures import DIVERGING, GATE_SCALE, TEMPLATE, fast_figure, safe
 
 _LINE = dict(color="#555", width=2)
 
@@ -111,7 +111,7 @@ def _draw(blocks, ops, lines, notes, title: str, height: int) -> go.Figure:
         xaxis=dict(visible=False, range=[0, 12], fixedrange=True),
         yaxis=dict(visible=False, range=[0, 7.2], fixedrange=True),
     )
-    return go.Figure(data=traces, layout=layout)  # validated once, in one call
+    return fast_figure(traces, layout)
 
 
 def _n(v: float) -> str:

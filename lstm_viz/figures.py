@@ -30,6 +30,15 @@ TEMPLATE = go.layout.Template(  # a few lines instead of Plotly's default ~8 KB 
 )
 
 
+def fast_figure(data: list[dict], layout: dict) -> go.Figure:
+    """A Figure from plain dicts without Plotly's per-property validation (~10x faster).
+
+    For the figures redrawn at every step; tests rebuild each one with validation on, so a typo
+    here still fails a test rather than a browser.
+    """
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
 def safe(label: object, limit: int = 24) -> str:
     """User text made inert for Plotly (which reads a few HTML tags) and cut to `limit`."""
     text = str(label)
@@ -197,9 +206,8 @@ def gate_heatmaps(
                 line=dict(color="black", width=1.5),
             )
         )
-    # one constructor call: Plotly validates the whole figure once (add_trace re-validates)
-    return go.Figure(
-        data=traces,
+    return fast_figure(
+        traces,
         layout=dict(
             template=TEMPLATE,
             height=height,
@@ -270,9 +278,8 @@ def unit_strip(values: dict[str, np.ndarray], units: list[int], step: int) -> go
         )
         if cax == "coloraxis" or cax not in layout:
             layout[cax] = dict(**value_scale(name, v), showscale=False)
-    # one constructor call: Plotly validates the whole figure once (add_trace re-validates)
-    return go.Figure(
-        data=traces,
+    return fast_figure(
+        traces,
         layout=dict(
             template=TEMPLATE,
             height=40 + 24 * len(values),
@@ -299,8 +306,8 @@ def prediction_bars(names: list[str], probs: np.ndarray, step: int, top: int = 5
         marker=dict(color="#4a7ab5"),
         hovertemplate="%{y}: %{x:.4f}<extra></extra>",
     )
-    return go.Figure(
-        data=[bar],
+    return fast_figure(
+        [bar],
         layout=dict(
             template=TEMPLATE,
             height=50 + 26 * len(order),

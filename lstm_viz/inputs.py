@@ -171,8 +171,12 @@ def read_csv(data: bytes) -> dict[str, np.ndarray]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")  # a legacy export: every byte maps to some character
+    try:  # the delimiter from the first lines; a single column has none: read it as commas
+        sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = ","
     try:
-        frame = pd.read_csv(io.StringIO(text), nrows=MAX_STEPS + 1, sep=None, engine="python")
+        frame = pd.read_csv(io.StringIO(text), nrows=MAX_STEPS + 1, sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as err:
         raise ValueError(f"could not read the CSV ({err}); give comma-separated columns") from None
     if len(frame) == 0:

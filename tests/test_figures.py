@@ -1,0 +1,174 @@
+"""Figures, diagram, exports and input parsing: pure functions, tested without Streamlit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+import torch
+
+import lstm_viz
+from lstm_viz import diagram, export, figures, inputs
+
+NAMES = ["forget", "input", "candidate", "output", "cell", "hidden"]
+
+
+@pytest.fixture(scope="module")
+def small_trace():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(1, 6)
+    return lstm_viz.trace(lstm, torch.randn(9, 1), labels=[f"t{k}" for k in range(9)])
+
+
+def revalidated(fig: go.Figure) -> go.Figure:
+    """Rebuild from JSON with Plotly's validation on: the fast (unvalidated) figures must be
+    valid figures too."""
+    return go.Figure(json.loads(pio.to_json(fig, validate=False)))
+
+
+def decoded(value) -> np.ndarray:
+    """A Plotly array: a list, or a base64 typed array {dtype, bdata, shape}."""
+    if isinstance(value, dict):
+        import base64
+
+        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return data.reshape([int(s) for s in str(value["shape"]).split(",")])
+    return np.asarray(value)
+
+
+def test_heatmaps_scales_units_and_marker(small_trace):
+    maps = {n: small_trace.gate(n) for n in NAMES}
+    fig = revalidated(
+        figures.gate_heatmaps(maps, small_trace.labels, units=[5, 0], window=(2, 8), step=4)
+    )
+    assert [t.name for t in fig.data] == NAMES
+    assert fig.data[0].y == ("5", "0") and fig.data[0].x[0] == "2 · t2"
+    np.testing.assert_allclose(decoded(fig.data[4].z), maps["cell"][2:8, [5, 0]].T, atol=1e-6)
+    gates_axis = fig.layout.coloraxis
+    assert (gates_axis.cmin, gates_axis.cmax) == (0, 1)  # sigmoid gates: fixed 0..1
+    cell_axis = fig.layout[fig.data[4].coloraxis]
+    assert cell_axis.cmid == 0 and cell_axis.cmin == -cell_axis.cmax  # diverging about 0
+    assert fig.layout.shapes[0].x0 == 4 - 2 - 0.5  # the step marker, in window coordinates
+
+
+def test_heatmaps_refuse_bad_shapes_with_a_hint():
+    with pytest.raises(ValueError, match="need"):
+        figures.gate_heatmaps({"cell": np.zeros((3, 2))}, ["a", "b"])
+    with pytest.raises(ValueError, match="window"):
+        figures.gate_heatmaps({"cell": np.zeros((3, 2))}, ["a", "b", "c"], window=(2, 9))
+
+
+def test_user_text_is_escaped_everywhere():
+    evil = "<img src=x onerror=alert(1)>"
+    fig = figures.gate_heatmaps({"cell": np.zeros((2, 1))}, [evil, "<b>x</b>"])
+    spec = pio.to_json(fig)
+    assert "<img" not in spec and "<b>x" not in spec and "&lt;img" in spec
+    cell = diagram.lstm_cell_diagram(
+        dict(c_prev=0, h_prev=0, input=0.5, forget=0.5, candidate=0, output=0.5, cell=0, hidden=0),
+        unit=0,
+        step=0,
+        token=evil,
+    )
+    assert "<img" not in pio.to_json(cell)
+    assert "<img" not in export.figure_html(fig, title=evil).split("<script", 1)[0]
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_cell_diagrams_write_out_the_update(kind):
+    v = dict(
+        c_prev=0.5,
+        h_prev=-0.2,
+        input=0.25,
+        forget=0.8,
+        candidate=-0.4,
+        output=0.9,
+        cell=0.3,
+        hidden=0.26,
+        reset=0.1,
+        update=0.7,
+        new=0.2,
+    )
+    draw = {
+        "lstm": diagram.lstm_cell_diagram,
+        "gru": diagram.gru_cell_diagram,
+        "rnn": diagram.rnn_cell_diagram,
+    }[kind]
+    fig = revalidated(draw(v, unit=3, step=7, token="she"))
+    title = fig.layout.title.text
+    assert "unit 3, step 7" in title
+    if kind == "lstm":  # c(t) = f*c(t-1) + i*g with this step's numbers
+        assert "0.800×(+0.500) + 0.250×(-0.400) = +0.300" in title
+    if kind == "gru":
+        assert "0.300×(+0.200) + 0.700×(-0.200)" in title
+
+
+def test_per_step_figures_are_valid():
+    strip = figures.unit_strip({n: np.linspace(-1, 1, 5) for n in NAMES}, [4, 1], step=2)
+    assert revalidated(strip).data[0].x == ("4", "1")
+    bars = revalidated(figures.prediction_bars(["He", "She", "x"], np.array([0.2, 0.7, 0.1]), 3))
+    assert bars.data[0].y[0] == "She"
+    over = revalidated(figures.overview(np.random.rand(700, 4), "cell", (100, 400)))
+    assert decoded(over.data[0].z).shape == (4, 200)  # pooled into at most 200 time bins
+
+
+def test_csv_export_is_long_format(small_trace):
+    rows = list(csv.reader(io.StringIO(export.trace_csv(small_trace))))
+    assert rows[0] == export.CSV_HEADER
+    assert len(rows) - 1 == 9 * 6 * 6  # steps x names x units
+    step, token, layer, direction, name, unit, value = rows[1 + 9 * 6 * 4 + 6 * 2 + 3]
+    assert (name, step, token, unit) == ("cell", "2", "t2", "3")
+    assert float(value) == pytest.approx(float(small_trace.gate("cell")[2, 3]), abs=0)
+
+
+def test_npz_and_html_exports(small_trace, tmp_path):
+    path = tmp_path / "t.npz"
+    path.write_bytes(export.trace_npz(small_trace))
+    back = lstm_viz.LSTMTrace.load(path)
+    np.testing.assert_array_equal(back.gate("forget"), small_trace.gate("forget"))
+    page = export.figure_html(figures.overview(np.zeros((5, 2)), "cell", (0, 5)))
+    assert "<script src=" not in page and len(page) > 1_000_000  # plotly.js inlined: offline
+
+
+def test_inputs_parse_and_refuse_with_hints():
+    assert inputs.parse_numbers("1, 2.5 3e-1").tolist() == [1.0, 2.5, 0.3]
+    with pytest.raises(ValueError, match="not a number"):
+        inputs.parse_numbers("1 two")
+    with pytest.raises(ValueError, match="at most"):
+        inputs.parse_numbers(" ".join(["1"] * (inputs.MAX_STEPS + 1)))
+    cols = inputs.read_csv(b"a,b,c\n1,x,2\n3,y,4\n")
+    assert list(cols) == ["a", "c"]
+    for bad, hint in [
+        (b"", "empty"),
+        (b"a,b\n", "no rows"),
+        (b"a\nx\ny\n", "no numeric"),
+        (b"\x00\x01\x02", "binary"),
+    ]:
+        with pytest.raises(ValueError, match=hint):
+            inputs.read_csv(bad)
+    with pytest.raises(ValueError, match="rows 3"):
+        inputs.column_values(inputs.read_csv(b"a\n1\nnan\n2\n"), ["a"])
+
+
+def test_state_dict_upload_builds_the_right_core():
+    torch.manual_seed(0)
+    for module in (
+        torch.nn.LSTM(3, 5, num_layers=2, bidirectional=True),
+        torch.nn.GRU(2, 4),
+        torch.nn.RNN(2, 4),
+        torch.nn.LSTM(2, 6, proj_size=3),
+    ):
+        buf = io.BytesIO()
+        torch.save(module.state_dict(), buf)
+        built = inputs.load_model_file(buf.getvalue())
+        assert type(built) is type(module)
+        for a, b in zip(built.state_dict().values(), module.state_dict().values(), strict=True):
+            assert torch.equal(a, b)
+    buf = io.BytesIO()
+    torch.save(torch.nn.GRU(2, 4).state_dict(), buf)
+    with pytest.raises(ValueError, match="looks like a GRU"):
+        inputs.load_model_file(buf.getvalue(), kind="lstm")
