@@ -11,9 +11,10 @@ query clause (the token just before the answer). The head scores every answer at
 the app can show what the model would answer at each step. Multiword names ("Santa Fe", "New
 Mexico") are single tokens: the tokenizer matches known phrases first.
 
-What this does and does not show: the answer needs log2(6) ~ 2.6 bits held for the gap, which a
-plain RNN can also keep in an attractor of its hidden state. The adding problem (adding.py) is
-the task that separates the cores.
+What this does and does not show: the cue is a few bits (one of 6 answers), and a plain RNN can
+hold a few bits in attractors of its hidden state as well as an LSTM holds them in its cell (see
+docs/core_comparison.md: where the RNN errs, its errors do not grow with the gap). The adding
+problem (adding.py), which needs real values held exactly, is the task that separates the cores.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class CueConfig:
 
 def tokenize(text: str) -> list[str]:
     """Tokens of `text` in the task's vocabulary; known multiword phrases become one token."""
-    words = re.findall(r"[A-Za-z']+|[.,]", text)
+    words = re.findall(r"[A-Za-z']+|\d+|\S", text)  # words, numbers, any other mark
     tokens, unknown, i = [], [], 0
     while i < len(words):
         for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):  # longest phrase first
