@@ -5,8 +5,8 @@
 Prints:
 1. first render (AppTest, cold: a fresh process, the default shipped model and input);
 2. a step change end to end in headless Chromium (key press -> the marker has moved on the
-   heatmaps and the per-step panels show the new step), median over `--steps` presses at
-   T=500, H=64, and the websocket bytes the server sent per step;
+   heatmaps and the cell diagram shows the new step, decoded and loaded), median over
+   `--steps` presses at T=500, H=64, and the websocket bytes the server sent per step;
 3. the JSON that st.plotly_chart sends for the heatmaps (six maps + overview) at T=1000, H=128,
    beside the naive figure (every step, float32, one category array per map).
 Goals (issue 4): <= 3 s, median <= 150 ms, <= 50 KB per step, <= 2 MB.
@@ -95,10 +95,10 @@ def step_latency(presses: int) -> tuple[list[float], list[int]]:
             t0 = time.perf_counter()
             page.keyboard.press("ArrowRight")
             page.wait_for_function(
-                "([s, left]) => { const d = document.querySelector('.st-key-lv_cell_diagram');"
+                "([s, left]) => { const d = document.querySelector('.st-key-lv_cell_diagram img');"
                 " const h = document.querySelector('.st-key-lv_heatmaps');"
-                " return !!d && !!h && d.textContent.includes('step ' + s + 'c(t)')"
-                " && getComputedStyle(h, '::after').left !== left; }",
+                " return !!d && !!h && atob(d.src.split(',')[1]).includes('step ' + s + '<')"
+                " && d.complete && getComputedStyle(h, '::after').left !== left; }",
                 arg=[want, left],
                 polling="raf",
                 timeout=30_000,

@@ -118,7 +118,7 @@ def _n(v: float) -> str:
     return f"{v:+.3f}"
 
 
-def lstm_cell_diagram(values: dict[str, float], unit: int, step: int, token: str = "") -> go.Figure:
+def _lstm_parts(values: dict[str, float], unit: int, step: int, token: str) -> tuple:
     """One LSTM unit at one step: values holds c_prev, h_prev, input, forget, candidate, output,
     cell, hidden (floats)."""
     c0, h0 = values["c_prev"], values["h_prev"]
@@ -168,10 +168,10 @@ def lstm_cell_diagram(values: dict[str, float], unit: int, step: int, token: str
         f"     = {f:.3f}×({_n(c0)}) + {i:.3f}×({_n(g)}) = {_n(c)}<br>"
         f"h(t) = o·tanh(c(t)) = {o:.3f}×({_n(tc)}) = {_n(h)}"
     )
-    return _draw(blocks, ops, lines, notes, title, height=400)
+    return blocks, ops, lines, notes, title, 400
 
 
-def gru_cell_diagram(values: dict[str, float], unit: int, step: int, token: str = "") -> go.Figure:
+def _gru_parts(values: dict[str, float], unit: int, step: int, token: str) -> tuple:
     """One GRU unit at one step: values holds h_prev, reset, update, new, hidden."""
     h0, r, z, n, h = (values[k] for k in ("h_prev", "reset", "update", "new", "hidden"))
     blocks = [
@@ -210,10 +210,10 @@ def gru_cell_diagram(values: dict[str, float], unit: int, step: int, token: str 
         f"unit {unit}, step {step}<br>h(t) = (1-z)·n + z·h(t-1)<br>"
         f"     = {1 - z:.3f}×({_n(n)}) + {z:.3f}×({_n(h0)}) = {_n(h)}"
     )
-    return _draw(blocks, ops, lines, notes, title, height=370)
+    return blocks, ops, lines, notes, title, 370
 
 
-def rnn_cell_diagram(values: dict[str, float], unit: int, step: int, token: str = "") -> go.Figure:
+def _rnn_parts(values: dict[str, float], unit: int, step: int, token: str) -> tuple:
     """One plain-RNN unit at one step: values holds h_prev and hidden."""
     h0, h = values["h_prev"], values["hidden"]
     blocks = [(6.0, 3.5, "tanh", h, False)]
@@ -225,4 +225,106 @@ def rnn_cell_diagram(values: dict[str, float], unit: int, step: int, token: str 
         (6.0, 5.3, "no gates: every step rewrites all of h", "center"),
     ]
     title = f"unit {unit}, step {step}<br>h(t) = tanh(W·x(t) + U·h(t-1) + b) = {_n(h)}"
-    return _draw(blocks, [], lines, notes, title, height=300)
+    return blocks, [], lines, notes, title, 300
+
+
+def lstm_cell_diagram(values: dict[str, float], unit: int, step: int, token: str = "") -> go.Figure:
+    """One LSTM unit at one step: values holds c_prev, h_prev, input, forget, candidate, output,
+    cell, hidden (floats)."""
+    return _draw(*_lstm_parts(values, unit, step, token))
+
+
+def gru_cell_diagram(values: dict[str, float], unit: int, step: int, token: str = "") -> go.Figure:
+    """One GRU unit at one step: values holds h_prev, reset, update, new, hidden."""
+    return _draw(*_gru_parts(values, unit, step, token))
+
+
+def rnn_cell_diagram(values: dict[str, float], unit: int, step: int, token: str = "") -> go.Figure:
+    """One plain-RNN unit at one step: values holds h_prev and hidden."""
+    return _draw(*_rnn_parts(values, unit, step, token))
+
+
+def cell_diagram_svg(
+    kind: str, values: dict[str, float], unit: int, step: int, token: str = ""
+) -> str:
+    """The same diagram as inline SVG text, for views that redraw it at every step.
+
+    Streamlit remounts a Plotly chart whenever its figure changes (a full Plotly.newPlot); an
+    SVG string is swapped in place by the browser at a small fraction of that cost.
+    """
+    parts = {"lstm": _lstm_parts, "gru": _gru_parts}.get(kind, _rnn_parts)
+    return _svg(*parts(values, unit, step, token))
+
+
+_PX = 48  # pixels per diagram unit in the SVG
+_ANCHOR = {"left": "start", "right": "end", "center": "middle"}
+
+
+def _svg_text(
+    x: float,
+    y: float,
+    text: str,
+    anchor: str,
+    size: int,
+    fill: str = "#111",
+    family: str = "sans-serif",
+) -> str:
+    """Text with our own markup: <br> splits lines (centred on y), <b>...</b> is bold."""
+    lines = text.split("<br>")
+    out = []
+    for k, line in enumerate(lines):
+        dy = (k - (len(lines) - 1) / 2) * size * 1.2
+        bold = line.startswith("<b>")
+        line = line.replace("<b>", "").replace("</b>", "")  # our markup; user text is escaped
+        weight = ' font-weight="bold"' if bold else ""
+        out.append(
+            f'<text x="{x:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}" style="white-space:pre" '
+            f'dominant-baseline="central" font-size="{size}" fill="{fill}" '
+            f'font-family="{family}"{weight}>{line}</text>'
+        )
+    return "".join(out)
+
+
+def _svg(blocks, ops, lines, notes, title: str, height: int) -> str:
+    heads = title.split("<br>")
+    top = 16 * len(heads) + 8  # title lines above the drawing
+    w, h = 12 * _PX, 7.2 * _PX
+
+    def px(x: float, y: float) -> tuple[float, float]:
+        return x * _PX, top + (7.2 - y) * _PX
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h + top:.0f}" '
+        f'width="100%" role="img" aria-label="cell diagram">'
+    ]
+    parts += [
+        _svg_text(0, 10 + 16 * k, line, "start", 12, family="monospace")
+        for k, line in enumerate(heads)
+    ]
+    path = "".join(
+        f"M{px(a, b)[0]:.1f},{px(a, b)[1]:.1f}L{px(c, d)[0]:.1f},{px(c, d)[1]:.1f}"
+        for a, b, c, d in lines
+    )
+    parts.append(f'<path d="{path}" stroke="#555" stroke-width="2" fill="none"/>')
+    for x, y, name, value, gate in blocks:
+        cx, cy = px(x, y)
+        dark = gate and value > 0.55 or not gate and abs(value) > 0.6
+        parts.append(
+            f'<rect x="{cx - 0.8 * _PX:.1f}" y="{cy - 0.55 * _PX:.1f}" '
+            f'width="{1.6 * _PX:.1f}" height="{1.1 * _PX:.1f}" '
+            f'fill="{_colour(value, gate)}" stroke="#333" stroke-width="1.5"/>'
+        )
+        label = f"<b>{name}</b><br>{f'{value:.3f}' if gate else _n(value)}"
+        parts.append(_svg_text(cx, cy, label, "middle", 12, "white" if dark else "#111"))
+    for x, y, symbol in ops:
+        cx, cy = px(x, y)
+        parts.append(
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{0.28 * _PX:.1f}" fill="white" '
+            'stroke="#333" stroke-width="1.5"/>'
+        )
+        parts.append(_svg_text(cx, cy, symbol, "middle", 16))
+    for x, y, text, anchor in notes:
+        cx, cy = px(x, y)
+        parts.append(_svg_text(cx, cy, text, _ANCHOR[anchor], 12))
+    parts.append("</svg>")
+    return "".join(parts)

@@ -66,17 +66,15 @@ def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> No
 
 def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
     """Draw the per-step panel; returns the unit shown in the diagram."""
-    unit = st.selectbox(
-        "Unit in the diagram",
-        view.units,
-        key="lv_unit",
-        help="Units are listed in the heatmaps' order.",
-    )
+    unit = st.session_state.get("lv_unit", view.units[0])  # picked above the fragment
+    unit = unit if unit in view.units else view.units[0]
     token = (tr.labels or [""] * tr.steps)[step]
     st.markdown(f"**Step {step}** · input: {plain(token[:60])}")
-    st.plotly_chart(
-        diagram_figure(tr, view.layer, view.direction, step, unit), key="lv_cell_diagram", **CHART
-    )
+    # drawn as inline SVG: a Plotly chart whose figure changes is remounted by Streamlit at
+    # every step, which cost more than everything else in a step (see bench/app_speed.py)
+    values = unit_values(tr, view.layer, view.direction, step, unit)
+    with st.container(key="lv_cell_diagram"):
+        st.image(diagram.cell_diagram_svg(tr.kind, values, unit, step, token), width="stretch")
     strip = {
         n: tr.gate(n, view.layer, view.direction)[step]
         for n in tr.names

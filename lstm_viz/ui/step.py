@@ -60,24 +60,14 @@ def _controls(steps: int) -> int:
         step = st.slider("Step", 0, steps - 1, key=STEP_KEY)
     else:
         step = ss[STEP_KEY] = 0
-    c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3], vertical_alignment="bottom")
+    # no tooltips: each one is another component to redraw at every step; the buttons show
+    # their keys (← →) themselves
+    c1, c2, c3 = st.columns(3)
     c1.button(
-        "Prev",
-        key="lv_prev",
-        on_click=_move,
-        args=(-1, steps),
-        shortcut="Left",
-        help="Previous step (← key)",
-        width="stretch",
+        "Prev", key="lv_prev", on_click=_move, args=(-1, steps), shortcut="Left", width="stretch"
     )
     c2.button(
-        "Next",
-        key="lv_next",
-        on_click=_move,
-        args=(1, steps),
-        shortcut="Right",
-        help="Next step (→ key)",
-        width="stretch",
+        "Next", key="lv_next", on_click=_move, args=(1, steps), shortcut="Right", width="stretch"
     )
     if ss.get("lv_playing"):
         if c3.button("Pause", key="lv_pause", width="stretch"):
@@ -86,10 +76,6 @@ def _controls(steps: int) -> int:
     elif c3.button("Play", key="lv_play", width="stretch", disabled=steps < 2):
         ss["lv_playing"] = True
         st.rerun()
-    speed = c4.select_slider("Speed (steps/s)", SPEEDS, value=4, key="lv_speed")
-    if ss.get("lv_playing") and ss.get("lv_speed_live") != speed:
-        ss["lv_speed_live"] = speed
-        st.rerun()  # a new run_every needs a full run
     return step
 
 
@@ -105,8 +91,15 @@ def _body(src, tr, preds, view: gates.View) -> None:
 
 
 def step_fragment(src, tr, preds, view: gates.View) -> None:
-    """Draw the step controls and per-step panels; they rerun alone when the step changes."""
+    """Draw the step controls and per-step panels; they rerun alone when the step changes.
+
+    The unit and speed pickers sit outside the fragment: they change rarely, a change reruns
+    the app (a new speed needs a new run_every anyway), and every widget left out of the
+    fragment is one less to redraw at each step."""
+    c1, c2 = st.columns([3, 2])
+    c1.selectbox("Unit in the diagram (heatmap order)", view.units, key="lv_unit")
+    speed = c2.selectbox(
+        "Play speed", SPEEDS, index=2, key="lv_speed", format_func=lambda s: f"{s} steps/s"
+    )
     playing = st.session_state.get("lv_playing", False)
-    speed = st.session_state.get("lv_speed", 4)
-    st.session_state["lv_speed_live"] = speed
     st.fragment(_body, run_every=1.0 / speed if playing else None)(src, tr, preds, view)
