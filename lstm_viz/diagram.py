@@ -13,19 +13,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from lstm_viz.figures import DIVERGING, GATE_SCALE, TEMPLATE, fast_figure, safe
+from lstm_viz.figures import TEMPLATE, fast_figure, safe
+from lstm_viz.svg import colour as _colour
+from lstm_viz.svg import text as _svg_text
 
 _LINE = dict(color="#555", width=2)
-
-
-def _colour(value: float, gate: bool) -> str:
-    """The block's fill: the figures' own scales, so a block matches its heatmap cell."""
-    scale = GATE_SCALE if gate else DIVERGING
-    t = float(np.clip(value if gate else (value + 1) / 2, 0, 1))
-    (a, ca), (b, cb) = (scale[0], scale[1]) if t <= scale[1][0] else (scale[1], scale[2])
-    w = (t - a) / (b - a)
-    rgb = [round(int(ca[i : i + 2], 16) * (1 - w) + int(cb[i : i + 2], 16) * w) for i in (1, 3, 5)]
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def _draw(blocks, ops, lines, notes, title: str, height: int) -> go.Figure:
@@ -258,31 +250,6 @@ def cell_diagram_svg(
 
 _PX = 48  # pixels per diagram unit in the SVG
 _ANCHOR = {"left": "start", "right": "end", "center": "middle"}
-
-
-def _svg_text(
-    x: float,
-    y: float,
-    text: str,
-    anchor: str,
-    size: int,
-    fill: str = "#111",
-    family: str = "sans-serif",
-) -> str:
-    """Text with our own markup: <br> splits lines (centred on y), <b>...</b> is bold."""
-    lines = text.split("<br>")
-    out = []
-    for k, line in enumerate(lines):
-        dy = (k - (len(lines) - 1) / 2) * size * 1.2
-        bold = line.startswith("<b>")
-        line = line.replace("<b>", "").replace("</b>", "")  # our markup; user text is escaped
-        weight = ' font-weight="bold"' if bold else ""
-        out.append(
-            f'<text x="{x:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}" style="white-space:pre" '
-            f'dominant-baseline="central" font-size="{size}" fill="{fill}" '
-            f'font-family="{family}"{weight}>{line}</text>'
-        )
-    return "".join(out)
 
 
 def _svg(blocks, ops, lines, notes, title: str, height: int) -> str:

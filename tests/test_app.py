@@ -53,12 +53,18 @@ def array(value) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def diagram_svg(at: AppTest) -> str:
-    """The cell diagram's SVG text (sent as an image: a data URL of the SVG)."""
+def svgs(at: AppTest) -> list[str]:
+    """The SVG texts the app sent as images (data URLs): per-step panels."""
     urls = [i.url for img in at.get("image") for i in img.proto.imgs]
-    svgs = [u for u in urls if u.startswith("data:image/svg+xml;base64,")]
-    assert len(svgs) == 1, urls
-    return base64.b64decode(svgs[0].split(",", 1)[1]).decode()
+    head = "data:image/svg+xml;base64,"
+    return [base64.b64decode(u[len(head) :]).decode() for u in urls if u.startswith(head)]
+
+
+def diagram_svg(at: AppTest) -> str:
+    """The cell diagram's SVG text."""
+    found = [s for s in svgs(at) if 'aria-label="cell diagram"' in s]
+    assert len(found) == 1
+    return found[0]
 
 
 def step_of(at: AppTest) -> int:
@@ -69,7 +75,7 @@ def test_first_render_has_every_panel():
     at = fresh()
     heat = chart(at, "lv_heatmaps")
     assert len(heat["data"]) >= 1
-    chart(at, "lv_unit_strip")
+    assert len(svgs(at)) >= 2  # the cell diagram, every unit, (the prediction)
     assert "c(t) = f·c(t-1) + i·g" in diagram_svg(at) or "h(t)" in diagram_svg(at)
     assert "step" in at.slider(key="lv_step").key
     assert not at.error
@@ -118,8 +124,13 @@ def test_step_controls():
     held = step_of(at)
     run(at)
     assert step_of(at) == held
-    at.selectbox(key="lv_unit").set_value(at.selectbox(key="lv_unit").options[5])
+    at.selectbox(key="lv_unit").set_value(5)
     run(at)
+    assert "unit 5, step" in diagram_svg(at)
+    at.toggle(key="lv_exact").set_value(True)  # exact values of every unit at this step
+    run(at)
+    table = at.dataframe[0].value
+    assert list(table.columns[:2]) == ["unit", "forget"] and len(table) == 64
 
 
 def test_every_shipped_model_and_example():

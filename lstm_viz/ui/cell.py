@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import diagram, figures
+from lstm_viz import diagram, svg
 from lstm_viz.models import SequenceModel
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui.common import plain
-
-CHART = dict(theme=None, config={"displayModeBar": False})
+from lstm_viz.ui.gates import map_names
 
 
 def unit_values(tr: LSTMTrace, layer: int, direction: int, step: int, unit: int) -> dict:
@@ -52,9 +51,7 @@ def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> No
     if out.size > 1:
         names = names if names and len(names) == out.size else [f"out {k}" for k in range(out.size)]
         p = np.exp(out - out.max())
-        st.plotly_chart(
-            figures.prediction_bars(names, p / p.sum(), step), key="lv_prediction", **CHART
-        )
+        st.image(svg.prediction_bars(names, p / p.sum(), step), width="stretch")
         return
     label = names[0] if names else "output"
     value = float(out[0])
@@ -75,11 +72,11 @@ def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
     values = unit_values(tr, view.layer, view.direction, step, unit)
     with st.container(key="lv_cell_diagram"):
         st.image(diagram.cell_diagram_svg(tr.kind, values, unit, step, token), width="stretch")
-    strip = {
-        n: tr.gate(n, view.layer, view.direction)[step]
-        for n in tr.names
-        if tr.units(n) == tr.units(tr.names[0])
-    }
-    st.plotly_chart(figures.unit_strip(strip, view.units, step), key="lv_unit_strip", **CHART)
+    strip = {n: tr.gate(n, view.layer, view.direction)[step] for n in map_names(tr)}
+    with st.container(key="lv_unit_strip"):
+        st.image(svg.unit_strip(strip, view.units, step), width="stretch")
+    if st.session_state.get("lv_exact"):  # the exact numbers, only when asked for
+        table = {"unit": view.units} | {n: v[view.units] for n, v in strip.items()}
+        st.dataframe(table, hide_index=True, height=240, key="lv_exact_table")
     prediction_ui(src.model, preds, step, src.extra)
     return unit

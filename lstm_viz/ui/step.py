@@ -101,5 +101,6 @@ def step_fragment(src, tr, preds, view: gates.View) -> None:
     speed = c2.selectbox(
         "Play speed", SPEEDS, index=2, key="lv_speed", format_func=lambda s: f"{s} steps/s"
     )
+    st.toggle("Exact values of every unit at this step", key="lv_exact")
     playing = st.session_state.get("lv_playing", False)
     st.fragment(_body, run_every=1.0 / speed if playing else None)(src, tr, preds, view)
