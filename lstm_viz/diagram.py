@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_viz.figures import TEMPLATE, fast_figure, safe
+from lstm_viz.svg import STYLE as _STYLE
 from lstm_viz.svg import colour as _colour
 from lstm_viz.svg import text as _svg_text
 
@@ -262,7 +263,7 @@ def _svg(blocks, ops, lines, notes, title: str, height: int) -> str:
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h + top:.0f}" '
-        f'width="100%" role="img" aria-label="cell diagram">'
+        f'width="100%" role="img" aria-label="cell diagram">' + _STYLE
     ]
     parts += [
         _svg_text(0, 10 + 16 * k, line, "start", 12, family="monospace")

@@ -26,7 +26,17 @@ def model_names() -> list[str]:
     """Shipped models (the long-gap cue task first: the app opens on it), then the demo."""
     first = ("cue", "chars", "adding", "forecast")
     rank = {t: k for k, t in enumerate(first)}
-    names = sorted(shipped_models(), key=lambda n: (rank.get(n.split("_")[0], len(first)), n))
+    cores = ("lstm", "gru", "rnn_tanh", "rnn_relu")
+
+    def key(name: str) -> tuple:
+        core = next((c for c in cores if name.endswith("_" + c)), "")
+        return (
+            rank.get(name.split("_")[0], len(first)),
+            name[: -len(core) - 1],
+            cores.index(core) if core else 9,
+        )
+
+    names = sorted(shipped_models(), key=key)
     return [*names, DEMO]
 
 
