@@ -69,6 +69,8 @@ def test_examples_include_both_seed_sentences_and_the_chosen_gap():
     assert len(ex) == 4 and all("gap 30" in e.name for e in ex[2:])
     with pytest.raises(ValueError, match="gap"):
         cue.examples(gap=-1)
+    with pytest.raises(ValueError, match="'name', 'town'"):
+        cue.make_sequence(np.random.default_rng(0), 3, kind="city")
 
 
 def test_short_training_lowers_the_loss():

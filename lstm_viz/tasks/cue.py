@@ -129,20 +129,13 @@ def make_sequence(
     """(tokens up to the query, cue position, answer, suffix) for a random cue ("name"/"town")."""
     if gap < 0:
         raise ValueError(f"gap={gap}: the gap is a number of filler tokens, use 0 or more")
-    if (kind or ("name" if rng.random() < 0.5 else "town")) == "name":
-        cue = (FEMALE + MALE)[rng.integers(len(FEMALE + MALE))]
-        clause, query, suffix = (
-            NAME_CLAUSES[rng.integers(len(NAME_CLAUSES))],
-            NAME_QUERY,
-            NAME_SUFFIX,
-        )
-    else:
-        cue = list(TOWNS)[rng.integers(len(TOWNS))]
-        clause, query, suffix = (
-            TOWN_CLAUSES[rng.integers(len(TOWN_CLAUSES))],
-            TOWN_QUERY,
-            TOWN_SUFFIX,
-        )
+    if kind not in (None, "name", "town"):
+        raise ValueError(f"kind={kind!r}: choose 'name', 'town' or None (either, at random)")
+    name = (kind or ("name" if rng.random() < 0.5 else "town")) == "name"
+    cues, clauses = (FEMALE + MALE, NAME_CLAUSES) if name else (list(TOWNS), TOWN_CLAUSES)
+    cue = cues[rng.integers(len(cues))]  # draw order fixed: the shipped weights depend on it
+    clause = clauses[rng.integers(len(clauses))]
+    query, suffix = (NAME_QUERY, NAME_SUFFIX) if name else (TOWN_QUERY, TOWN_SUFFIX)
     head = [cue if w == "{}" else w for w in clause.split()]
     tokens = head + filler(rng, gap) + query
     return tokens, head.index(cue), CUE_ANSWER[cue], suffix
