@@ -23,7 +23,7 @@ from lstm_viz.ui.step import step_fragment
 def gates_view(src: Source, tr, preds, trace_id: str) -> None:
     """Step through the input and watch every gate: heatmaps left, the cell at this step right."""
     view = gates.view_ui(tr, src.x)
-    left, right = st.columns([1.4, 1], gap="medium")
+    left, right = st.columns([1.25, 1], gap="medium")
     with left:
         gates.heatmaps_panel(tr, trace_id, view)
         explain_ui(tr.kind)

@@ -121,7 +121,7 @@ def _lstm_parts(values: dict[str, float], unit: int, step: int, token: str) -> t
     blocks = [
         (2.6, 2.8, "σ forget", f, True),
         (4.3, 2.8, "σ input", i, True),
-        (6.0, 2.8, "tanh cand.", g, False),
+        (6.0, 2.8, "candidate", g, False),
         (7.7, 2.8, "σ output", o, True),
         (9.6, 4.7, "tanh", tc, False),
     ]
@@ -255,7 +255,7 @@ _ANCHOR = {"left": "start", "right": "end", "center": "middle"}
 
 def _svg(blocks, ops, lines, notes, title: str, height: int) -> str:
     heads = title.split("<br>")
-    top = 16 * len(heads) + 8  # title lines above the drawing
+    top = 19 * len(heads) + 10  # title lines above the drawing
     w, h = 12 * _PX, 7.2 * _PX
 
     def px(x: float, y: float) -> tuple[float, float]:
@@ -266,7 +266,7 @@ def _svg(blocks, ops, lines, notes, title: str, height: int) -> str:
         f'width="100%" role="img" aria-label="cell diagram">' + _STYLE
     ]
     parts += [
-        _svg_text(0, 10 + 16 * k, line, "start", 12, family="monospace")
+        _svg_text(0, 11 + 19 * k, line, "start", 15, family="monospace")
         for k, line in enumerate(heads)
     ]
     path = "".join(
@@ -283,16 +283,16 @@ def _svg(blocks, ops, lines, notes, title: str, height: int) -> str:
             f'fill="{_colour(value, gate)}" stroke="#333" stroke-width="1.5"/>'
         )
         label = f"<b>{name}</b><br>{f'{value:.3f}' if gate else _n(value)}"
-        parts.append(_svg_text(cx, cy, label, "middle", 12, "white" if dark else "#111"))
+        parts.append(_svg_text(cx, cy, label, "middle", 14, "white" if dark else "#111"))
     for x, y, symbol in ops:
         cx, cy = px(x, y)
         parts.append(
             f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{0.28 * _PX:.1f}" fill="white" '
             'stroke="#333" stroke-width="1.5"/>'
         )
-        parts.append(_svg_text(cx, cy, symbol, "middle", 16))
+        parts.append(_svg_text(cx, cy, symbol, "middle", 18))
     for x, y, text, anchor in notes:
         cx, cy = px(x, y)
-        parts.append(_svg_text(cx, cy, text, _ANCHOR[anchor], 12))
+        parts.append(_svg_text(cx, cy, text, _ANCHOR[anchor], 14))
     parts.append("</svg>")
     return "".join(parts)

@@ -25,7 +25,7 @@ def marker_css(step: int, view: gates.View) -> str:
     rules = [f".st-key-{gates.HEATMAP_KEY}, .st-key-{gates.OVERVIEW_KEY} {{position: relative}}"]
     band = (
         "content: ''; position: absolute; pointer-events: none; z-index: 2; "
-        "background: rgba(255, 160, 0, 0.30); outline: 1.5px solid #111; "
+        "background: rgba(255, 160, 0, 0.18); outline: 1.5px solid #111; "
         f"top: {MARGIN['t']}px; bottom: {MARGIN['b']}px;"
     )
     if start <= step < stop:
