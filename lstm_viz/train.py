@@ -44,7 +44,7 @@ def fit(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
-        losses.append(loss.item())
+        losses.append(loss.detach().item())
         if progress is not None and (step % 10 == 0 or step == steps - 1):
             recent = losses[-50:]
             progress(step + 1, steps, sum(recent) / len(recent))
