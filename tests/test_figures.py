@@ -172,3 +172,27 @@ def test_state_dict_upload_builds_the_right_core():
     torch.save(torch.nn.GRU(2, 4).state_dict(), buf)
     with pytest.raises(ValueError, match="looks like a GRU"):
         inputs.load_model_file(buf.getvalue(), kind="lstm")
+
+
+def test_checkpoint_upload_round_trip(tmp_path):
+    from lstm_viz.models import ModelConfig, SequenceModel, save_checkpoint
+
+    torch.manual_seed(0)
+    model = SequenceModel(ModelConfig(core="gru", input_size=2, hidden_size=5, task="adding"))
+    save_checkpoint(model, tmp_path / "m.pt")
+    back = inputs.load_model_file((tmp_path / "m.pt").read_bytes())
+    assert isinstance(back, SequenceModel) and back.config.core == "gru"
+    for a, b in zip(back.state_dict().values(), model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_heatmap_payload_stays_under_two_megabytes():
+    from lstm_viz.ui.gates import window_steps
+
+    rng = np.random.default_rng(0)
+    maps = {n: rng.standard_normal((1000, 128)).astype(np.float32) for n in NAMES}
+    labels = [f"{v:.4g}" for v in rng.standard_normal(1000)]
+    window = (0, window_steps(128, 1000))
+    heat = pio.to_json(figures.gate_heatmaps(maps, labels, window=window), validate=False)
+    over = pio.to_json(figures.overview(maps["cell"], "cell", window), validate=False)
+    assert len(heat) + len(over) <= 2_000_000

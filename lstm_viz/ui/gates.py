@@ -23,8 +23,10 @@ ORDER = {
     "saturation": "saturation: time below 0.1 or above 0.9 (most first)",
     "correlation": "correlation with a signal (|r| largest first)",
 }
-CELLS_PER_MAP = 50_000  # units x steps drawn per map: keeps six maps under ~2 MB of JSON
+CELLS_PER_MAP = 40_000  # units x steps drawn per map: six maps stay under 2 MB of JSON even for
+# random data (whose base64 holds more "/", which Plotly escapes as 6 characters)
 HEATMAP_KEY, OVERVIEW_KEY = "lv_heatmaps", "lv_overview"
+DEFAULT_UNITS = 128  # rows shown at first; wider cores show their first 128 in the chosen order
 
 
 @dataclass
@@ -116,7 +118,7 @@ def view_ui(tr: LSTMTrace, x: np.ndarray) -> View:
             "Show units",
             1,
             n_units,
-            n_units,
+            min(n_units, DEFAULT_UNITS),
             key="lv_top_k",
             help="Keep the first units of the order above.",
         )

@@ -86,7 +86,8 @@ def task_examples(task: str, variant: str | None) -> list:
     return fn()
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# a trace is up to steps x units x 6 maps x 4 bytes (T=5000, H=1024: ~120 MB): keep few
+@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
 def run_trace(
     model_key: str, _model, x: np.ndarray, labels: tuple[str, ...]
 ) -> tuple[LSTMTrace, np.ndarray | None]:
