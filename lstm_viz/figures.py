@@ -191,7 +191,7 @@ def gate_heatmaps(
         fixedrange=True,
         tickangle=-60,
         title=dict(text="step", standoff=2),
-        **_ticks(x, labels[start:stop], 60),
+        **_ticks(x, labels[start:stop], 40),
     )
     if step is not None and start <= step < stop:
         shapes.append(

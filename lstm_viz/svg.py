@@ -96,7 +96,8 @@ def unit_strip(values: dict[str, np.ndarray], units: list[int], step: int) -> st
     """Every unit's value of each name at one step (name -> (units,)): a row of cells per name,
     units left to right in the heatmaps' order, coloured on the heatmaps' scales."""
     names = list(values)
-    label_w, cell_w, cell_h, top = 80, 9, 16, 22
+    # cells sized so the strip is ~500 units wide whatever the unit count: text stays readable
+    label_w, cell_w, cell_h, top = 80, int(np.clip(420 // max(len(units), 1), 2, 24)), 16, 22
     width = label_w + cell_w * len(units) + 4
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} '

@@ -138,10 +138,12 @@ def _csv_ui(model) -> UserInput | None:
     columns = inputs.read_csv(file.getvalue())
     need = inputs.input_size(model)
     names = list(columns)
+    # by default skip index-like columns (0, 1, 2, ... or any steadily rising count)
+    values = [n for n in names if not (np.diff(columns[n]) > 0).all()] or names
     picked = st.multiselect(
         f"Column(s) — the model reads {need}",
         names,
-        default=names[:need],
+        default=values[:need],
         key="lv_csv_columns",
         max_selections=need,
     )
