@@ -240,3 +240,16 @@ def test_uploaded_gru_and_bad_file():
     at.file_uploader(key="lv_model_file").set_value(("junk.pt", b"not a model", "x"))
     run(at)
     assert at.error and "could not read" in at.error[0].value
+
+
+@pytest.mark.skipif("cue_lstm" not in loaders.model_names(), reason="cue weights not shipped")
+def test_typed_sentence_on_the_cue_model():
+    at = fresh(model="cue_lstm", input="text")
+    at.text_area(key="lv_text").input("as Mary proposed the bill in the house . She")
+    run(at)
+    x = chart(at, "lv_heatmaps")["data"][0]["x"]
+    assert x[1] == "1 · Mary" and len(x) == 10
+    assert any('aria-label="prediction"' in s for s in svgs(at))  # top answers with probabilities
+    at.text_area(key="lv_text").input("as Zorro <b>proposed</b>")
+    run(at)
+    assert at.error and "Zorro" in at.error[0].value
