@@ -13,9 +13,15 @@ import torch
 
 from lstm_viz.ui import gates
 from lstm_viz.ui.common import plain, show_error
+from lstm_viz.ui.compare_view import compare_view
 from lstm_viz.ui.explain import explain_ui
 from lstm_viz.ui.export_panel import export_ui
+from lstm_viz.ui.find_cell_view import find_cell_view
+from lstm_viz.ui.forecast_view import forecast_view
+from lstm_viz.ui.intervene_view import intervene_view
+from lstm_viz.ui.lesson_view import lesson_view
 from lstm_viz.ui.loaders import run_trace
+from lstm_viz.ui.memory_view import memory_view
 from lstm_viz.ui.source import Source, source_ui
 from lstm_viz.ui.step import step_fragment
 
@@ -32,7 +38,15 @@ def gates_view(src: Source, tr, preds, trace_id: str) -> None:
         step_fragment(src, tr, preds, view)
 
 
-VIEWS = {"Gates, step by step": gates_view}
+VIEWS = {
+    "Gates, step by step": gates_view,
+    "Memory": memory_view,
+    "Intervene": intervene_view,
+    "Find a cell": find_cell_view,
+    "RNN vs GRU vs LSTM": compare_view,
+    "Forecast": forecast_view,
+    "Lesson": lesson_view,
+}
 
 
 def main() -> None:

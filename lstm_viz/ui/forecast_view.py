@@ -1,0 +1,9 @@
+"""The forecast view (issue 5): placeholder until its panel lands."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def forecast_view(src, tr, preds, trace_id: str) -> None:
+    st.info("This view is being built.")
