@@ -1,7 +1,8 @@
 """lstm_viz in the browser: `streamlit run app.py`.
 
-main() only lays out the page; each panel lives in lstm_viz/ui/. Views are tabs listed in
-`VIEWS`: a new view is one function taking (source, trace, outputs, trace_id) and one entry there.
+main() only lays out the page; each panel lives in lstm_viz/ui/. Views are listed in
+`VIEWS` and picked with a segmented control (only the chosen one runs): a new view is one function
+taking (source, trace, outputs, trace_id) and one entry there.
 """
 
 from __future__ import annotations
@@ -65,10 +66,11 @@ def main() -> None:
     digest = hashlib.sha256(src.x.tobytes() + "\x00".join(src.labels).encode()).hexdigest()
     trace_id = f"{src.model_key}:{digest[:16]}"
     st.markdown(f"#### {plain(src.title)} · {tr.steps} steps")
-    tabs = st.tabs(list(VIEWS), key="lv_tab")
-    for tab, view in zip(tabs, VIEWS.values(), strict=True):
-        with tab:
-            view(src, tr, preds, trace_id)
+    # only the chosen view runs: tabs would compute every view on every rerun
+    name = st.segmented_control(
+        "View", list(VIEWS), default=next(iter(VIEWS)), key="lv_view", label_visibility="collapsed"
+    )
+    VIEWS[name or next(iter(VIEWS))](src, tr, preds, trace_id)
 
 
 if __name__ == "__main__":
