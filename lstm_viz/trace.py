@@ -198,9 +198,17 @@ def _fast(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None = None,
         out, hn, cn = _kernel(kind, cfg, w, xs, h0, c0)
     else:
         out, hn, cn = _run_kernels(kind, cfg, runs, xs, h0, c0, plan)
+    vals = _recover(kind, w, xs, h0, c0, out, plan)
+    if plan is not None and "cell" in plan.masks:
+        cn = vals["cell"][:, -1]  # the exact clamped value, not the kernel's tanh(atanh(v))
+    return vals, hn, cn
+
+
+def _recover(kind, w: LayerWeights, xs, h0, c0, out, plan: ClampPlan | None):
+    """Every gate from the kernel's h (B, T, H_out): one batched matrix product and a scan."""
     keep = _overrides(plan)
     if kind == "rnn":
-        return {"hidden": out}, hn, None
+        return {"hidden": out}
     h_prev = torch.cat([h0[:, None], out[:, :-1]], dim=1)  # (B, T, H_out): h_{t-1} at each t
     if kind == "gru":
         zx = w.by_gate([xs], use_input=True, use_hidden=False)  # (3, B, T, H)
@@ -208,7 +216,7 @@ def _fast(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None = None,
         reset = keep("reset", cells.gru_gates(zx, zh)[0])
         _, update, new = cells.gru_gates(zx, zh, reset=reset)
         vals = {"reset": reset, "update": keep("update", update), "new": keep("new", new)}
-        return {**vals, "hidden": out}, hn, None
+        return {**vals, "hidden": out}
     z = w.by_gate([xs, h_prev], use_input=True, use_hidden=True)  # (4, B, T, H)
     gates = zip(LSTM_GATES[:4], cells.lstm_gates(*z), strict=True)
     i, f, g, o = (keep(name, v) for name, v in gates)
@@ -220,9 +228,7 @@ def _fast(kind, cfg, w: LayerWeights, xs, h0, c0, plan: ClampPlan | None = None,
     vals = {"input": i, "forget": f, "candidate": g, "output": o, "cell": c, "hidden": out}
     if w.w_hr is not None:
         vals[cells.UNPROJECTED] = keep(cells.UNPROJECTED, cells.lstm_hidden(o, c))
-    if plan is not None and "cell" in plan.masks:
-        cn = c[:, -1]  # the exact clamped value, not the kernel's tanh(atanh(v))
-    return vals, hn, cn
+    return vals
 
 
 def _overrides(plan: ClampPlan | None):
