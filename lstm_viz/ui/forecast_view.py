@@ -1,9 +1,259 @@
-"""The forecast view (issue 5): placeholder until its panel lands."""
+"""Forecast: the series, one-step predictions, a multi-step forecast launched from a chosen step,
+RMSE beside naive persistence and seasonal naive on the held-out tail, and a quick model trained
+on the user's own CSV column.
+
+A model trained here lives in this session's state only (never in a cache shared by sessions).
+"""
 
 from __future__ import annotations
 
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
 import streamlit as st
+
+from lstm_viz import figures_compare as figs
+from lstm_viz import inputs
+from lstm_viz.models import SequenceModel, save_checkpoint, shipped_metrics
+from lstm_viz.tasks import forecast, series
+from lstm_viz.ui import loaders
+from lstm_viz.ui.common import plain, show_error
+
+TRAINED = "lv_fc_trained"  # session state: name -> {model, values, labels, unit, metrics, seconds}
+PICK = "lv_fc_pick"  # a model to select on the next run (set after training)
+KEEP = 4  # trained models kept per session (the oldest is dropped)
+SHIPPED = [f"forecast_{v}_lstm" for v in series.VARIANTS]
+
+
+def _switch(name: str) -> None:
+    """Callback: put a shipped forecasting model and its whole series in the sidebar."""
+    ss = st.session_state
+    ss["lv_model"] = name
+    ss["lv_input_kind"] = "example"
+    examples = loaders.task_examples("forecast", name.split("_")[1])
+    ss["lv_example"] = examples[0].name
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _shipped_series(variant: str, synthetic: tuple | None) -> series.Series:
+    return series.variant_series(variant, dict(synthetic) if synthetic else None)
+
+
+def _sidebar_entry(src) -> dict | None:
+    """The sidebar's model as a forecast entry, when it is one with a stored series."""
+    model = src.model
+    if not isinstance(model, SequenceModel) or model.config.task != "forecast":
+        return None
+    extra = model.config.extra
+    if extra.get("variant") not in series.VARIANTS:
+        return None
+    synthetic = extra.get("synthetic")
+    s = _shipped_series(extra["variant"], tuple(sorted(synthetic.items())) if synthetic else None)
+    metrics = shipped_metrics(src.model_key) if src.model_key in SHIPPED else {}
+    return dict(model=model, values=s.values, labels=s.labels, unit=s.unit, metrics=metrics)
+
+
+def _not_forecast_ui(src) -> None:
+    st.info(
+        f"This view is for forecasting models (the series tasks); the sidebar's model "
+        f"({plain(src.title)}) is not one with a stored series. Switch to a shipped one, or "
+        "train a quick model on your own CSV column below."
+    )
+    for col, name in zip(st.columns(len(SHIPPED)), SHIPPED, strict=True):
+        col.button(
+            f"Use {loaders.model_title(name)}",
+            key=f"lv_fc_switch_{name}",
+            on_click=_switch,
+            args=(name,),
+            width="stretch",
+        )
+
+
+def _rmse_table(entry: dict, pred: np.ndarray, start: int, paths: dict) -> dict:
+    v, extra = entry["values"], entry["model"].config.extra
+    tail, season = extra["test_start"], extra["season"]
+    base = series.baselines(v, tail, season)
+    one = [
+        series.rmse(pred[tail:], v[tail:]),
+        base["persistence_rmse"],
+        base["seasonal_naive_rmse"],
+    ]
+    m = entry["metrics"]
+    multi = [m.get(k) for k in ("multistep_rmse", "multistep_persistence_rmse")]
+    multi.append(m.get("multistep_seasonal_naive_rmse"))
+    known = min(len(v) - start - 1, len(next(iter(paths.values()))))
+    here = []
+    for key in ("forecast", "persistence", "seasonal naive"):
+        ok = known > 0 and key in paths
+        truth = v[start + 1 : start + 1 + known]
+        here.append(series.rmse(paths[key][:known], truth) if ok else None)
+    h = extra["horizon"]
+    return {
+        "": ["LSTM", "persistence (last value)", f"seasonal naive (season {season})"],
+        "one-step RMSE, held-out tail": [round(x, 4) for x in one],
+        f"multi-step RMSE, H={h} (recorded at training)": [
+            None if x is None else round(x, 4) for x in multi
+        ],
+        f"this forecast, {known} known steps": [None if x is None else round(x, 4) for x in here],
+    }
+
+
+def _panel(key: str, entry: dict, step: int | None = None) -> None:
+    """The charts and table for one model; `step`: the sidebar's current raw step, if any."""
+    model, v, labels = entry["model"], entry["values"], entry["labels"]
+    extra = model.config.extra
+    tail, season = extra["test_start"], extra["season"]
+    offset = forecast.scaling_of(model).offset
+    pred = forecast.one_step(model, v)  # (N,): one pass over the series
+    tag = re.sub(r"\W", "_", key)  # per-model widget keys (ranges differ), usable as CSS classes
+    c1, c2, c3 = st.columns([4, 3, 1.4])
+    start_key = f"lv_fc_start_{tag}"
+    if step is not None and offset <= step < len(v) and step != st.session_state.get(start_key):
+        st.button(
+            f"Launch from the step-by-step view's step ({step}, {labels[step]})",
+            key="lv_fc_from_step",
+            on_click=st.session_state.__setitem__,
+            args=(start_key, step),
+        )
+    start = c1.slider(
+        "Launch the forecast after step",
+        offset,
+        len(v) - 1,
+        tail - 1,
+        key=start_key,
+        help="The model reads the series up to this step, then feeds its own outputs back in.",
+    )
+    horizon = c2.slider(
+        "Horizon (steps)",
+        1,
+        int(min(500, max(4 * season, 50))),
+        int(extra["horizon"]),
+        key=f"lv_fc_horizon_{tag}",
+    )
+    whole = c3.toggle("Whole series", key=f"lv_fc_whole_{tag}")
+    paths = {"forecast": forecast.forecast(model, v, start, horizon)}
+    naive = series.naive_forecasts(v, start, horizon, season) if start + 1 >= season else {}
+    paths["persistence"] = np.full(horizon, v[start])
+    if naive:
+        paths["seasonal naive"] = naive["seasonal_naive"]
+    window = (0, len(v)) if whole else (max(0, start - 3 * horizon), len(v))
+    if not whole:
+        window = (window[0], min(len(v), start + 2 * horizon + 1))
+    fig = figs.forecast_figure(v, labels, pred, tail, start, paths, entry["unit"], window)
+    st.plotly_chart(fig, key="lv_fc_chart", config={"displayModeBar": False})
+    st.dataframe(_rmse_table(entry, pred, start, paths), hide_index=True, key="lv_fc_rmse")
+    st.caption(
+        f"The held-out tail starts at {plain(labels[tail])} (step {tail}): never trained on and "
+        "not used to pick the weights. Persistence repeats the last value; seasonal naive "
+        f"repeats the value one season ({season} steps) earlier. Launched at step {start} "
+        f"({plain(labels[start])})."
+    )
+
+
+def _train_ui() -> None:
+    ss = st.session_state
+    file = st.file_uploader(
+        "CSV file with a header row", type=["csv", "txt"], key="lv_fc_csv",
+        help=f"One row per step, at most {inputs.MAX_STEPS} rows; at least "
+        f"{series.MIN_LENGTH} values.",
+    )  # fmt: skip
+    if file is None:
+        st.caption("The last 20% of your series is held out to score the model and the baselines.")
+        return
+    try:
+        columns = inputs.read_csv(file.getvalue())
+    except ValueError as err:
+        show_error("Could not read this CSV", err)
+        return
+    names = list(columns)
+    values_first = [n for n in names if not (np.diff(columns[n]) > 0).all()] or names
+    c1, c2, c3 = st.columns([3, 2, 2])
+    column = c1.selectbox("Column", names, index=names.index(values_first[0]), key="lv_fc_column")
+    season = c2.number_input(
+        "Season (steps per cycle; 0 = estimate)", 0, 10_000, 0, key="lv_fc_season"
+    )
+    steps = c3.number_input("Training steps", 50, 3000, 600, step=50, key="lv_fc_steps")
+    if not st.button("Train a quick model", key="lv_fc_train", type="primary"):
+        return
+    bar = st.progress(0.0, text="starting")
+
+    def progress(done: int, total: int, loss: float) -> None:
+        bar.progress(done / total, text=f"step {done} of {total} · loss {loss:.3f}")
+
+    begin = time.perf_counter()
+    try:
+        values = inputs.column_values(columns, [column])[:, 0]
+        model, metrics = forecast.train_on_series(
+            values, steps=int(steps), season=int(season) or None, progress=progress
+        )
+    except ValueError as err:
+        bar.empty()
+        show_error("Could not train on this column", err)
+        return
+    trained = ss.setdefault(TRAINED, {})
+    base = f"{file.name} · {column}"
+    name = next(n for n in (base, *(f"{base} #{k}" for k in range(2, 99))) if n not in trained)
+    trained[name] = dict(
+        model=model,
+        values=series.check_series(values),
+        labels=[str(k) for k in range(len(values))],
+        unit="",
+        metrics=metrics,
+        seconds=time.perf_counter() - begin,
+    )
+    while len(trained) > KEEP:
+        trained.pop(next(iter(trained)))
+    ss[PICK] = name
+    st.rerun()
+
+
+def _download(name: str, entry: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "forecast_custom_lstm.pt"
+        save_checkpoint(entry["model"], path)
+        data = path.read_bytes()
+    st.download_button(
+        "Download this model (.pt): upload it in the sidebar to see its gates",
+        data,
+        file_name="forecast_custom_lstm.pt",
+        key="lv_fc_download",
+    )
+    st.caption(
+        f"Trained in this session on {len(entry['values'])} values in "
+        f"{entry['seconds']:.1f} s ({entry['metrics'].get('steps')} steps, best validation "
+        f"step {entry['metrics'].get('best_step')})."
+    )
 
 
 def forecast_view(src, tr, preds, trace_id: str) -> None:
-    st.info("This view is being built.")
+    ss = st.session_state
+    trained = ss.get(TRAINED, {})
+    st.markdown("### Forecast")
+    options = {}
+    sidebar = _sidebar_entry(src)
+    if sidebar is not None:
+        options["sidebar"] = f"{src.title} (the sidebar's model)"
+    else:
+        _not_forecast_ui(src)
+    options.update({name: f"yours: {name}" for name in trained})
+    if options:
+        if ss.get(PICK) in options:  # a model trained on the last run: select it before drawing
+            ss["lv_fc_model"] = ss.pop(PICK)
+        choice = st.selectbox(
+            "Forecasting model", list(options), format_func=options.get, key="lv_fc_model"
+        )
+        if choice == "sidebar":
+            # launched from the step control's step when the sidebar shows the whole series
+            offset = forecast.scaling_of(src.model).offset
+            whole = len(src.labels) == len(sidebar["values"]) - offset
+            step = ss.get("lv_step") if whole else None
+            _panel(src.model_key, sidebar, None if step is None else int(step) + offset)
+        else:
+            _panel(choice, trained[choice])
+        if choice != "sidebar":
+            _download(choice, trained[choice])
+    with st.expander("Train a quick model on your own CSV column", expanded=not options):
+        _train_ui()

@@ -1,9 +1,132 @@
-"""The lesson view (issue 5): placeholder until its panel lands."""
+"""Lesson mode: a guided tour for the classroom, one stop per moment in `lstm_viz.lessons`.
+
+Next and back are callbacks: they run before the script, so they can set the sidebar's own widget
+keys (model, input, example) and the step before those widgets are drawn. Each stop draws its
+curves and a figure the app already has (the cell diagram, heatmaps, prediction bars), in large
+type for a projector. Only our own static CSS is injected; no user text is ever HTML.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
+
+from lstm_viz import diagram, figures, lessons, svg
+from lstm_viz import figures_compare as figs
+from lstm_viz.tasks import cue
+from lstm_viz.ui.cell import unit_values
+from lstm_viz.ui.common import plain
+from lstm_viz.ui.loaders import model_title
+
+AT = "lv_lesson_at"  # session state: 0 = the start page, k = stop k (1-based)
+GATES_VIEW = "Gates, step by step"  # app.py's first view
+N = len(lessons.LESSONS)
+CSS = """<style>
+.st-key-lv_lesson p, .st-key-lv_lesson li {font-size: 1.3rem; line-height: 1.55}
+.st-key-lv_lesson h2 {font-size: 2.1rem}
+.st-key-lv_lesson button p {font-size: 1.2rem}
+</style>"""
+
+
+def _place(k: int) -> None:
+    """Callback: go to stop k and put the sidebar on its model, input and step."""
+    ss = st.session_state
+    ss[AT] = k
+    if k < 1:
+        return
+    lesson, moment = lessons.LESSONS[k - 1], lessons.moment(k - 1)
+    ss["lv_model"] = lesson.model
+    ss["lv_input_kind"] = "example"
+    ss["lv_example"] = lessons.example(lesson.model, lesson.example).name
+    ss["lv_step"] = moment.step
+
+
+def _open_in_gates(k: int) -> None:
+    """Callback: show this stop's moment in the step-by-step view (its step, its unit)."""
+    _place(k)
+    ss, moment = st.session_state, lessons.moment(k - 1)
+    ss["lv_view"] = GATES_VIEW
+    if moment.unit is not None:
+        ss["lv_unit"] = moment.unit
+
+
+def _start_page() -> None:
+    st.markdown(f"## Lesson: what the gates of an LSTM do, in {N} stops")
+    st.markdown(
+        "An LSTM unit keeps a running number, its **cell**, and four gates decide what happens "
+        "to it at every step:\n"
+        + "\n".join(f"- **{name}**: {what}" for name, what in lessons.GATES.items())
+        + "\n\nEach stop switches the sidebar to a shipped model and one of its example inputs, "
+        "and shows the step where something happens. The moment is searched for on that input "
+        "when the stop opens, and every number in the text is measured there."
+    )
+    st.button("Start the tour", key="lv_lesson_start", on_click=_place, args=(1,), type="primary")
+
+
+def _figures(k: int) -> None:
+    lesson, m = lessons.LESSONS[k - 1], lessons.moment(k - 1)
+    tr = m.trace
+    fig = figs.step_lines(m.lines, tr.labels, m.step, m.ylabel, m.log, height=380)
+    st.plotly_chart(fig, key="lv_lesson_lines", config={"displayModeBar": False})
+    if "clamped" in m.extra:  # the answer before and after the clamp, side by side
+        left, right = st.columns(2)
+        for col, out, title in (
+            (left, m.preds, "as trained"),
+            (right, m.extra["clamped"], "clamped"),
+        ):
+            p = np.exp(out[m.step] - out[m.step].max())  # softmax over the answers
+            col.caption(title)
+            col.image(svg.prediction_bars(cue.ANSWERS, p / p.sum(), m.step, top=3), width="stretch")
+    elif m.unit is not None and tr.kind == "lstm":
+        values = unit_values(tr, 0, 0, m.step, m.unit)
+        token = figures.safe(tr.labels[m.step])
+        st.image(diagram.cell_diagram_svg(tr.kind, values, m.unit, m.step, token), width="stretch")
+    else:
+        lo = max(0, min(m.step - 30, tr.steps - 60))
+        maps = {lesson.gate: tr.gate(lesson.gate)}
+        heat = figures.gate_heatmaps(
+            maps, tr.labels, window=(lo, min(tr.steps, lo + 60)), step=m.step
+        )
+        st.plotly_chart(heat, key="lv_lesson_heatmap", config={"displayModeBar": False})
+
+
+def _stop(k: int, src) -> None:
+    lesson, m = lessons.LESSONS[k - 1], lessons.moment(k - 1)
+    ex = lessons.example(lesson.model, lesson.example)
+    st.markdown(f"## {k} / {N} · {lesson.title}")
+    left, right = st.columns([1, 1.15], gap="large")
+    with left:
+        st.markdown(lessons.text(k - 1))
+        where = f"{model_title(lesson.model)} · input “{ex.name}” · step {m.step}"
+        where += f" ({m.trace.labels[m.step]})" + (
+            f" · unit {m.unit}" if m.unit is not None else ""
+        )
+        st.caption(plain(where))
+        if src.model_key != lesson.model or list(src.labels) != list(ex.labels):
+            st.caption("The sidebar now shows another model or input than this stop.")
+            st.button(
+                "Put this stop's model and input back", key="lv_lesson_restore",
+                on_click=_place, args=(k,),
+            )  # fmt: skip
+    with right:
+        _figures(k)
+    c1, c2, c3 = st.columns([1, 1, 2])
+    c1.button("← Back", key="lv_lesson_back", on_click=_place, args=(k - 1,), width="stretch")
+    c2.button(
+        "Next →", key="lv_lesson_next", on_click=_place, args=(k + 1,), width="stretch",
+        disabled=k >= N, type="primary",
+    )  # fmt: skip
+    c3.button(
+        "Open this moment in the step-by-step view", key="lv_lesson_open",
+        on_click=_open_in_gates, args=(k,), width="stretch",
+    )  # fmt: skip
 
 
 def lesson_view(src, tr, preds, trace_id: str) -> None:
-    st.info("This view is being built.")
+    st.html(CSS)
+    k = min(max(int(st.session_state.get(AT, 0)), 0), N)
+    with st.container(key="lv_lesson"):
+        if k == 0:
+            _start_page()
+        else:
+            _stop(k, src)

@@ -1,0 +1,211 @@
+"""Figures for the compare, forecast and lesson views: arrays and labels in, go.Figure out.
+
+Same conventions as `figures`: no models, no Streamlit; user text (tokens, CSV labels) goes through
+`figures.safe` before Plotly sees it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lstm_viz.figures import TEMPLATE, safe
+
+COLOURS = {  # one colour per core everywhere in the app's comparisons
+    "RNN (tanh)": "#d95f02",
+    "GRU": "#7570b3",
+    "LSTM": "#1b9e77",
+    "always 1.0": "#888888",
+}
+PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e"]
+FONT = dict(family="sans-serif", size=14)
+
+
+def _layout(height: int, title: str, **kw) -> dict:
+    return dict(
+        template=TEMPLATE,
+        height=height,
+        margin=dict(l=70, r=20, t=40, b=60),
+        title=dict(text=title, x=0, font=dict(size=15)),
+        legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
+        font=FONT,
+        **kw,
+    )
+
+
+def step_lines(
+    lines: dict[str, np.ndarray],
+    labels: list[str],
+    step: int | None = None,
+    ylabel: str = "value",
+    log: bool = False,
+    title: str = "",
+    marks: dict[int, str] | None = None,
+    height: int = 340,
+) -> go.Figure:
+    """Curves over the steps of one input (name -> (T,)), a band at `step`, labelled `marks`.
+
+    On a log axis, values of exactly 0 (a float that underflowed, two states that merged) are
+    drawn at a floor below the smallest positive value and the floor is named in the title.
+    """
+    if not lines:
+        raise ValueError("no curves to draw; pass e.g. {'forget': values}")
+    steps = len(labels)
+    for name, v in lines.items():
+        if np.shape(v) != (steps,):
+            raise ValueError(f"{name} has shape {np.shape(v)}; need one value per step ({steps})")
+    floor = None
+    if log:
+        positive = [np.min(v[v > 0]) for v in map(np.asarray, lines.values()) if (v > 0).any()]
+        floor = 10 ** np.floor(np.log10(min(positive))) / 10 if positive else 1e-300
+    hover = [f"{k} · {safe(s, 16)}" for k, s in enumerate(labels)]
+    data = []
+    for k, (name, v) in enumerate(lines.items()):
+        y = np.asarray(v, dtype=np.float64)
+        if floor is not None:
+            y = np.where(y > 0, y, floor)
+        data.append(
+            go.Scatter(
+                x=np.arange(steps),
+                y=y,
+                name=safe(name, 48),
+                mode="lines",
+                line=dict(width=2.5, color=COLOURS.get(name, PALETTE[k % len(PALETTE)])),
+                customdata=hover,
+                hovertemplate="step %{customdata}<br>%{y:.4g}<extra>" + safe(name, 40) + "</extra>",
+            )
+        )
+    if floor is not None and any((np.asarray(v) <= 0).any() for v in lines.values()):
+        title = f"{title} (exact zeros drawn at {floor:.0e})".strip()
+    fig = go.Figure(data, _layout(height, title))
+    if step is not None and 0 <= step < steps:
+        fig.add_vrect(x0=step - 0.5, x1=step + 0.5, fillcolor="orange", opacity=0.3, line_width=0)
+    for at, text in (marks or {}).items():  # inside the plot, at the bottom: clear of the legend
+        fig.add_vline(x=at, line=dict(color="#444", dash="dot", width=1.5))
+        fig.add_annotation(
+            x=at, y=0, yref="paper", text=safe(text, 30), showarrow=False, yanchor="bottom",
+            xanchor="left" if at < steps / 2 else "right", bgcolor="rgba(255,255,255,0.8)",
+        )  # fmt: skip
+    every = max(1, int(np.ceil(steps / 16)))
+    ticks = list(range(0, steps, every))
+    fig.update_xaxes(
+        title="step",
+        tickvals=ticks,
+        ticktext=[f"{k} {safe(labels[k], 10)}" for k in ticks],
+        tickangle=-40,
+        range=[-0.5, steps - 0.5],
+    )
+    fig.update_yaxes(title=ylabel, type="log" if log else "linear", exponentformat="power")
+    return fig
+
+
+def accuracy_by_gap(table: dict[str, dict[int, float]], gap: int | None = None) -> go.Figure:
+    """Held-out accuracy (0..1) against the gap, one line per core; a band at `gap`."""
+    data = [
+        go.Scatter(
+            x=list(row),
+            y=[100 * a for a in row.values()],
+            name=name,
+            mode="lines+markers",
+            line=dict(width=3, color=COLOURS.get(name)),
+            marker=dict(size=9),
+            hovertemplate="gap %{x}: %{y:.1f}%<extra>" + name + "</extra>",
+        )
+        for name, row in table.items()
+    ]
+    fig = go.Figure(data, _layout(330, "recorded held-out accuracy at the query step"))
+    if gap is not None:
+        fig.add_vline(x=gap, line=dict(color="orange", width=3))
+    fig.update_xaxes(
+        title="gap (filler tokens)", type="log", tickvals=[5, 10, 20, 50, 100, 200, 400]
+    )
+    fig.update_yaxes(title="accuracy (%)", range=[0, 105])
+    return fig
+
+
+def adding_mse(table: dict[str, dict[int, float]], source: str = "") -> go.Figure:
+    """Adding-problem test MSE against the sequence length T, one line per core (log y)."""
+    data = [
+        go.Scatter(
+            x=list(row),
+            y=list(row.values()),
+            name=name,
+            mode="lines+markers",
+            line=dict(
+                width=3, color=COLOURS.get(name), dash="dash" if name == "always 1.0" else None
+            ),
+            marker=dict(size=9),
+            hovertemplate="T=%{x}: MSE %{y:.4f}<extra>" + name + "</extra>",
+        )
+        for name, row in table.items()
+    ]
+    fig = go.Figure(
+        data, _layout(330, "adding problem: test MSE at the last step (lower is better)")
+    )
+    fig.update_xaxes(
+        title="sequence length T",
+        type="log",
+        tickvals=sorted({t for r in table.values() for t in r}),
+    )
+    fig.update_yaxes(title="test MSE", type="log", exponentformat="power")
+    if source:
+        fig.add_annotation(
+            x=0, y=-0.28, xref="paper", yref="paper", text=safe(source, 120), showarrow=False,
+            xanchor="left", font=dict(size=11, color="#555"),
+        )  # fmt: skip
+    return fig
+
+
+def forecast_figure(
+    values: np.ndarray,
+    labels: list[str],
+    one_step: np.ndarray,
+    test_start: int,
+    start: int,
+    paths: dict[str, np.ndarray],
+    unit: str = "",
+    window: tuple[int, int] | None = None,
+) -> go.Figure:
+    """The series (N,), one-step predictions (N,), the held-out tail shaded, and forecasts
+    launched after raw index `start` (name -> (H,) for steps start+1 ..)."""
+    n = len(values)
+    if np.shape(one_step) != (n,) or len(labels) != n:
+        raise ValueError(f"values, labels and one-step predictions need the same length ({n})")
+    lo, hi = window or (0, n)
+    x = np.arange(n)
+    text = [safe(s, 20) for s in labels]
+    hover = "%{customdata}<br>%{y:.4g}<extra>"
+    data = [
+        go.Scatter(
+            x=x[lo:hi], y=values[lo:hi], name="series", mode="lines", customdata=text[lo:hi],
+            line=dict(color="#222", width=2), hovertemplate=hover + "series</extra>",
+        ),
+        go.Scatter(
+            x=x[lo:hi], y=one_step[lo:hi], name="one-step prediction", mode="lines",
+            customdata=text[lo:hi], line=dict(color="#1b9e77", width=2),
+            hovertemplate=hover + "one step ahead</extra>",
+        ),
+    ]  # fmt: skip
+    styles = {"forecast": ("#d62728", "solid"), "persistence": ("#888", "dot")}
+    for k, (name, path) in enumerate(paths.items()):
+        h = np.arange(start + 1, start + 1 + len(path))  # may run past the data: the future
+        colour, dash = styles.get(name, (PALETTE[(k + 2) % len(PALETTE)], "dash"))
+        data.append(
+            go.Scatter(
+                x=h, y=np.asarray(path), name=safe(name, 30), mode="lines",
+                line=dict(color=colour, width=3 if name == "forecast" else 2, dash=dash),
+                hovertemplate="step %{x}<br>%{y:.4g}<extra>" + safe(name, 30) + "</extra>",
+            )
+        )  # fmt: skip
+    fig = go.Figure(data, _layout(420, ""))
+    if test_start < hi:
+        fig.add_vrect(
+            x0=max(test_start, lo) - 0.5, x1=hi - 0.5, fillcolor="#999", opacity=0.12,
+            line_width=0, annotation_text="held-out tail", annotation_position="top left",
+        )  # fmt: skip
+    fig.add_vline(x=start, line=dict(color="orange", width=2))
+    every = max(1, int(np.ceil((hi - lo) / 12)))
+    ticks = list(range(lo, hi, every))
+    fig.update_xaxes(title="step", tickvals=ticks, ticktext=[safe(labels[k], 12) for k in ticks])
+    fig.update_yaxes(title=safe(unit, 20) or "value")
+    return fig
