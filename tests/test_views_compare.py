@@ -1,0 +1,157 @@
+"""AppTest of the RNN vs GRU vs LSTM, Forecast and Lesson views: every control, no exception, and
+what each shows equals what the package computes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("streamlit.testing.v1")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from lstm_viz import compare, lessons  # noqa: E402
+from lstm_viz.models import load_shipped  # noqa: E402
+from lstm_viz.tasks import cue  # noqa: E402
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def view(name: str, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query)
+    run(at)
+    at.segmented_control(key="lv_view").set_value(name)
+    return run(at)
+
+
+def answers(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_compare_every_control():
+    at = view("RNN vs GRU vs LSTM")
+    assert list(answers(at)) == ["RNN (tanh)", "GRU", "LSTM"]
+    for key in ("lv_cmp_saliency", "lv_cmp_accuracy", "lv_cmp_adding"):
+        assert any(c.proto.id.endswith("-" + key) for c in at.get("plotly_chart")), key
+    at.selectbox(key="lv_cmp_cue").set_value("Boston")
+    at.selectbox(key="lv_cmp_clause").set_value(1)
+    at.slider(key="lv_cmp_gap").set_value(200)
+    at.number_input(key="lv_cmp_seed").set_value(7)
+    run(at)
+    seq = compare.cue_sequence("Boston", 200, seed=7, clause=1)
+    for name, title in compare.CUE_MODELS.items():
+        probs = compare.answer_probs(load_shipped(name), seq.ids, seq.query_step)
+        assert answers(at)[title] == cue.ANSWERS[int(np.argmax(probs))]
+    assert answers(at)["RNN (tanh)"] == "New Mexico"  # the RNN never learned Massachusetts
+    text = " ".join(m.value for m in at.markdown)
+    assert "misses Massachusetts" in text and "the cores separate here" in text
+    at.slider(key="lv_cmp_gap").set_value(5)
+    at.selectbox(key="lv_cmp_cue").set_value("Martha")
+    run(at)
+    assert set(answers(at).values()) == {"She"}
+    assert not at.error
+
+
+def test_forecast_switch_controls_and_from_step():
+    at = view("Forecast")  # the app opens on the cue LSTM: not a forecasting model
+    assert at.info and "forecasting models" in at.info[0].value
+    at.button(key="lv_fc_switch_forecast_sunspots_lstm").click()
+    run(at)
+    assert at.session_state["lv_model"] == "forecast_sunspots_lstm"
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, 0])[:2] == ["LSTM", "persistence (last value)"]
+    # the live one-step RMSEs on the held-out tail equal the recorded ones
+    assert table.iloc[0, 1] == pytest.approx(15.11404, abs=1e-4)
+    assert table.iloc[1, 1] == pytest.approx(30.34565, abs=1e-4)
+    at.slider(key="lv_fc_start_forecast_sunspots_lstm").set_value(200)
+    at.slider(key="lv_fc_horizon_forecast_sunspots_lstm").set_value(30)
+    at.toggle(key="lv_fc_whole_forecast_sunspots_lstm").set_value(True)
+    run(at)
+    assert "30 known steps" in at.dataframe[0].value.columns[-1]
+    at.session_state["lv_step"] = 120  # the step-by-step view's step
+    run(at)
+    at.button(key="lv_fc_from_step").click()
+    run(at)
+    assert at.slider(key="lv_fc_start_forecast_sunspots_lstm").value == 120
+    assert not at.error
+
+
+def test_forecast_train_on_a_csv_column():
+    at = view("Forecast", model="forecast_co2_lstm", input="example")
+    t = np.arange(1000)
+    rows = "\n".join(f"{k},{np.sin(k / 8) + 0.002 * k:.5f},1.0" for k in t)
+    at.file_uploader(key="lv_fc_csv").upload("mine.csv", f"t,y,flat\n{rows}".encode(), "text/csv")
+    run(at)
+    assert at.selectbox(key="lv_fc_column").value == "y"  # index-like column skipped
+    at.number_input(key="lv_fc_season").set_value(50)
+    at.number_input(key="lv_fc_steps").set_value(100)
+    at.button(key="lv_fc_train").click()
+    run(at)
+    assert at.selectbox(key="lv_fc_model").value == "mine.csv · y"
+    trained = at.session_state["lv_fc_trained"]["mine.csv · y"]
+    assert trained["metrics"]["steps"] == 100 and trained["metrics"]["season"] == 50
+    assert any(b.proto.label.startswith("Download this model") for b in at.get("download_button"))
+    at.slider(key="lv_fc_horizon_mine_csv___y").set_value(10)
+    run(at)
+    at.selectbox(key="lv_fc_column").set_value("flat")  # a constant column: a readable error
+    at.button(key="lv_fc_train").click()
+    run(at)
+    assert at.error and "constant" in at.error[0].value
+    at.selectbox(key="lv_fc_model").set_value("sidebar")
+    run(at)
+    assert at.slider(key="lv_fc_start_forecast_co2_lstm").value == 1763
+
+
+def test_lesson_walks_every_stop_and_back():
+    at = view("Lesson")
+    assert "stops" in at.markdown[1].value
+    at.button(key="lv_lesson_start").click()
+    run(at)
+    n = len(lessons.LESSONS)
+    for k in range(1, n + 1):
+        lesson, moment = lessons.LESSONS[k - 1], lessons.moment(k - 1)
+        headings = [m.value for m in at.markdown]
+        assert f"## {k} / {n} · {lesson.title}" in headings
+        assert lessons.text(k - 1) in headings
+        ss = at.session_state
+        assert ss["lv_model"] == lesson.model and ss["lv_input_kind"] == "example"
+        assert ss["lv_example"] == lessons.example(lesson.model, lesson.example).name
+        assert ss["lv_step"] == moment.step
+        assert at.selectbox(key="lv_model").value == lesson.model  # the sidebar really moved
+        assert not at.error
+        if k < n:
+            at.button(key="lv_lesson_next").click()
+            run(at)
+    assert at.button(key="lv_lesson_next").disabled
+    for k in range(n, 0, -1):
+        at.button(key="lv_lesson_back").click()
+        run(at)
+    assert at.session_state["lv_lesson_at"] == 0
+    assert any(b.key == "lv_lesson_start" for b in at.button)
+
+
+def test_lesson_restore_and_open_in_the_step_view():
+    at = view("Lesson")
+    at.button(key="lv_lesson_start").click()
+    run(at)
+    at.button(key="lv_lesson_next").click()  # stop 2: chars, unit 4 at the first '('
+    run(at)
+    at.selectbox(key="lv_model").set_value("cue_gru")  # the user wanders off in the sidebar
+    run(at)
+    at.button(key="lv_lesson_restore").click()
+    run(at)
+    assert at.selectbox(key="lv_model").value == "chars_lstm"
+    at.button(key="lv_lesson_open").click()
+    run(at)
+    moment = lessons.moment(1)
+    assert at.session_state["lv_view"] == "Gates, step by step"
+    assert at.slider(key="lv_step").value == moment.step
+    assert at.selectbox(key="lv_unit").value == moment.unit
