@@ -131,9 +131,14 @@ def test_lesson_walks_every_stop_and_back():
             at.button(key="lv_lesson_next").click()
             run(at)
     assert at.button(key="lv_lesson_next").disabled
-    for k in range(n, 0, -1):
+    for k in range(n - 1, -1, -1):  # back to the start page, each stop placed again
         at.button(key="lv_lesson_back").click()
         run(at)
+        if k:
+            assert at.session_state["lv_step"] == lessons.moment(k - 1).step
+            assert f"## {k} / {n} · {lessons.LESSONS[k - 1].title}" in [
+                m.value for m in at.markdown
+            ]
     assert at.session_state["lv_lesson_at"] == 0
     assert any(b.key == "lv_lesson_start" for b in at.button)
 

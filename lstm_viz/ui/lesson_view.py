@@ -84,9 +84,8 @@ def _figures(k: int) -> None:
     else:
         lo = max(0, min(m.step - 30, tr.steps - 60))
         maps = {lesson.gate: tr.gate(lesson.gate)}
-        heat = figures.gate_heatmaps(
-            maps, tr.labels, window=(lo, min(tr.steps, lo + 60)), step=m.step
-        )
+        window = (lo, min(tr.steps, lo + 60))
+        heat = figures.gate_heatmaps(maps, tr.labels, window=window, step=m.step, row_height=240)
         st.plotly_chart(heat, key="lv_lesson_heatmap", config={"displayModeBar": False})
 
 
