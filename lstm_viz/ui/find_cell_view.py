@@ -1,9 +1,130 @@
-"""The find cell view (issue 5): placeholder until its panel lands."""
+"""The find-a-cell view: which units track a signal the user cares about?
+
+Pick a per-step signal (inside quotes and bracket depth on the chars model, the position since
+the cue on cue models, the input value on numeric models, the step index anywhere) and get every
+cell and hidden unit ranked by |Pearson r| with it (`lstm_viz.unit_search`, as in Karpathy,
+Johnson & Fei-Fei 2015). Each ranked unit is one click from its row in the gates view: the button
+pins it there and switches the view.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
+
+from lstm_viz import figures_memory as fm
+from lstm_viz.models import SequenceModel
+from lstm_viz.ui import gates
+from lstm_viz.ui.analysis_cache import cue_step, ranking
+from lstm_viz.ui.common import plain, show_error
+from lstm_viz.ui.memory_view import CHART, STEP_KEY, keep_valid, where_ui
+
+GATES_VIEW = "Gates, step by step"  # app.py's VIEWS name for the heatmap view
+PINS_PER_ROW = 4
+
+
+def _chars_signals(src) -> dict[str, np.ndarray]:
+    """Quote and bracket signals of the chars task, from the text the ids spell."""
+    try:
+        from lstm_viz.tasks import chars
+    except ImportError:  # the chars task is optional: the other signals still work
+        return {}
+    if not hasattr(chars, "inside_quotes") or not isinstance(src.model, SequenceModel):
+        return {}
+    text = "".join(src.model.config.vocab[int(i)] for i in np.asarray(src.x).reshape(-1))
+    return {
+        "inside quotes": chars.inside_quotes(text).astype(np.float64),
+        "bracket depth": chars.bracket_depth(text).astype(np.float64),
+    }
+
+
+def signals(src, tr) -> tuple[dict[str, np.ndarray], list[str]]:
+    """(name -> (T,) signal, notes on signals this input cannot offer)."""
+    labels = tr.labels or [str(t) for t in range(tr.steps)]
+    found, notes = {}, []
+    if src.task == "chars":
+        found.update(_chars_signals(src))
+    if src.extra.get("cue_answer"):
+        cue = cue_step(labels, src.extra)
+        if cue is None:
+            notes.append("no name or town in this input, so no position since the cue")
+        else:  # 0 up to the cue, then 1, 2, ... steps since it
+            found["position since the cue"] = np.maximum(np.arange(tr.steps) - cue, 0.0)
+    x = np.asarray(src.x)
+    if np.issubdtype(x.dtype, np.floating):
+        values = x.reshape(tr.steps, -1)
+        for k in range(values.shape[1]):
+            name = "input value" + (f" (feature {k})" if values.shape[1] > 1 else "")
+            found[name] = values[:, k].astype(np.float64)
+    found["step index"] = np.arange(tr.steps, dtype=np.float64)
+    return found, notes
+
+
+def _pin(name: str, unit: int, layer: int, direction: int) -> None:
+    """Show `unit` first in the gates view, in its diagram too, and switch to that view."""
+    ss = st.session_state
+    ss["lv_pinned"] = [unit]
+    ss["lv_unit"] = unit
+    ss["lv_layer"], ss["lv_direction"] = layer, direction
+    ss["lv_view"] = GATES_VIEW  # set before the segmented control draws: callbacks run first
 
 
 def find_cell_view(src, tr, preds, trace_id: str) -> None:
-    st.info("This view is being built.")
+    """Draw the find-a-cell view for the chosen source and its cached trace."""
+    # no step here, but keep the step of the other views (an undrawn widget's value is dropped)
+    st.session_state[STEP_KEY] = st.session_state.get(STEP_KEY, 0)
+    found, notes = signals(src, tr)
+    c1, c2, c3 = st.columns([2, 2, 1])
+    keep_valid("lv_fc_signal", list(found))
+    name = c1.selectbox("Signal", list(found), key="lv_fc_signal")
+    with c3:
+        layer, direction = where_ui(tr, "lv_fc")
+    states = [n for n in ("cell", "hidden") if n in gates.map_names(tr)]
+    total = len(states) * tr.units(states[0])
+    st.session_state["lv_fc_top"] = min(st.session_state.get("lv_fc_top", 8), total)
+    top = c2.slider("Units to show", 1, max(total, 2), key="lv_fc_top")
+    if notes:
+        st.caption("Not offered here: " + "; ".join(notes) + ".")
+    signal = found[name]
+    try:
+        ranked = ranking(trace_id, tr, signal, tuple(states), layer, direction)
+    except ValueError as err:
+        show_error(f"Cannot rank units by {name!r} on this input", err)
+        return
+    shown = ranked[:top]
+    labels = tr.labels or [str(t) for t in range(tr.steps)]
+    rows = [
+        (f"#{k + 1} {n} {u} · r = {r:+.2f}", tr.gate(n, layer, direction)[:, u])
+        for k, (n, u, r) in enumerate(shown)
+    ]
+    width = gates.window_steps(len(rows) + 1, tr.steps)
+    fig = fm.ranked_units_figure(signal, name, rows, labels, (0, width))
+    st.plotly_chart(fig, key="lv_fc_rows", theme=None, config=CHART)
+    if width < tr.steps:
+        st.caption(f"Rows show the first {width} of {tr.steps} steps; r uses every step.")
+    st.markdown("**Show a unit in the gates view** (pinned first, in the cell diagram too):")
+    for k0 in range(0, len(shown), PINS_PER_ROW):
+        cols = st.columns(PINS_PER_ROW)
+        row = list(enumerate(shown[k0 : k0 + PINS_PER_ROW], k0))
+        for col, (k, (n, u, r)) in zip(cols[: len(row)], row, strict=True):
+            col.button(
+                f"#{k + 1} {n} {u} (r = {r:+.2f})",
+                key=f"lv_fc_pin_{k}",
+                on_click=_pin,
+                args=(n, u, layer, direction),
+                width="stretch",
+            )
+    best_n, best_u, best_r = ranked[0]
+    st.caption(
+        f"Pearson r between each unit's value and {plain(name)} over all {tr.steps} steps, "
+        f"largest |r| first; the best is {best_n} unit {best_u} (r = {best_r:+.3f}). Rows are "
+        "scaled to their own largest value so every unit's shape shows; hover for the value."
+    )
+    with st.expander("Every unit, ranked"):
+        table = {
+            "rank": list(range(1, len(ranked) + 1)),
+            "state": [n for n, _, _ in ranked],
+            "unit": [u for _, u, _ in ranked],
+            "r": [r for _, _, r in ranked],
+        }
+        st.dataframe(table, hide_index=True, key="lv_fc_table", height=300)

@@ -1,9 +1,331 @@
-"""The intervene view (issue 5): placeholder until its panel lands."""
+"""The intervene view: clamp a gate or ablate units, and see what changes.
+
+The clamp runs inside the recurrence (`SequenceModel.trace(x, interventions=...)`), so its effect
+flows on to later steps and to the prediction exactly as if the network had computed that value.
+Clamps applied are kept in session state as a tuple of `ClampSpec`; re-traces are cached by it
+(`analysis_cache.intervened`), and Reset simply drops it, so the view shows the cached unclamped
+trace again: bit for bit what it showed before.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
+
+from lstm_viz import cells, figures
+from lstm_viz import figures_memory as fm
+from lstm_viz.models import SequenceModel, shipped_metrics
+from lstm_viz.ui import gates
+from lstm_viz.ui.analysis_cache import ClampSpec, answer_step, cue_step, intervened
+from lstm_viz.ui.common import plain, show_error
+from lstm_viz.ui.memory_view import CHART, keep_valid, step_picker, where_ui
+
+ACTIVE = "lv_iv_active"  # {"trace_id": ..., "spec": tuple[ClampSpec, ...]}: the clamps applied
+MODES = {"clamp": "clamp a gate or state", "ablate": "ablate units (cell and hidden to 0)"}
+RANGES = {n: "0..1" for n in cells.SIGMOID_NAMES} | {n: "-1..1" for n in cells.TANH_NAMES}
+
+
+def _names(kind: str) -> list[str]:
+    return list({"lstm": cells.LSTM_NAMES, "gru": cells.GRU_NAMES}.get(kind, cells.RNN_NAMES))
+
+
+def active_spec(trace_id: str) -> tuple[ClampSpec, ...]:
+    """The clamps applied to this trace (none after a reset or for another input)."""
+    found = st.session_state.get(ACTIVE)
+    return found["spec"] if found and found["trace_id"] == trace_id else ()
+
+
+def _apply(trace_id: str, spec: tuple[ClampSpec, ...], add: bool = False) -> None:
+    st.session_state[ACTIVE] = {
+        "trace_id": trace_id,
+        "spec": (active_spec(trace_id) if add else ()) + tuple(spec),
+    }
+
+
+def _reset() -> None:
+    st.session_state.pop(ACTIVE, None)
+
+
+def _experiment(trace_id: str, spec: tuple[ClampSpec, ...]) -> None:
+    """Apply a suggested experiment and show its first clamp in the controls."""
+    _apply(trace_id, spec)
+    first, ss = spec[0], st.session_state
+    ss["lv_iv_mode"], ss["lv_iv_gate"], ss["lv_iv_value"] = "clamp", first.name, first.value
+    ss["lv_iv_units"] = list(first.units or [])
+    ss["lv_iv_steps"] = (first.start, first.stop - 1)
+
+
+def _controls(tr, layer: int, direction: int) -> tuple[ClampSpec, ...] | None:
+    """The clamp the controls describe, or None (with the engine's message) if it is invalid."""
+    ss, steps = st.session_state, tr.steps
+    mode = st.radio(
+        "What to do", list(MODES), format_func=MODES.get, key="lv_iv_mode", horizontal=True
+    )
+    names = _names(tr.kind)
+    units_of = tr.units("hidden") if tr.kind != "lstm" else tr.units("cell")
+    c1, c2, c3 = st.columns([1, 2, 2])
+    name, value = None, 0.0
+    if mode == "clamp":
+        keep_valid("lv_iv_gate", names)
+        name = c1.selectbox("Gate or state", names, key="lv_iv_gate")
+        ss.setdefault("lv_iv_value", 0.0)
+        value = c1.number_input(
+            f"Value ({RANGES.get(name, 'any number')})",
+            step=0.1,
+            format="%.3f",
+            key="lv_iv_value",
+            help="Sigmoid gates take 0..1, tanh ones -1..1; cell and hidden any number.",
+        )
+    ss["lv_iv_units"] = [u for u in ss.get("lv_iv_units", []) if u < units_of]
+    units = c2.multiselect(
+        "Units (none chosen: every unit)", list(range(units_of)), key="lv_iv_units"
+    )
+    if steps > 1:
+        lo, hi = ss.get("lv_iv_steps", (0, steps - 1))
+        ss["lv_iv_steps"] = (min(lo, steps - 1), min(hi, steps - 1))
+        start, last = c3.slider("Steps", 0, steps - 1, key="lv_iv_steps")
+    else:
+        start = last = 0
+    picked = tuple(sorted(int(u) for u in units)) or None
+    where = dict(layer=layer, units=picked, start=int(start), stop=int(last) + 1)
+    where["direction"] = direction if tr.num_directions > 1 else None
+    if mode == "clamp":
+        spec = (ClampSpec(name, float(value), **where),)
+    else:
+        spec = tuple(ClampSpec(n, 0.0, **where) for n in ("cell", "hidden") if n in names)
+    try:
+        for c in spec:
+            c.clamp()  # the engine's own checks, e.g. a sigmoid gate outside 0..1
+    except ValueError as err:
+        show_error("This clamp cannot be applied", err)
+        return None
+    return spec
+
+
+def _suggestions(src, tr, trace_id: str, layer: int, step: int) -> None:
+    """One-click experiments: cut the memory after the cue, or freeze it."""
+    labels = tr.labels or [str(t) for t in range(tr.steps)]
+    cue = cue_step(labels, src.extra)
+    start = cue + 1 if cue is not None else step + 1
+    after = f"the name ({labels[cue]!r}, step {cue})" if cue is not None else f"step {step}"
+    st.markdown(f"**Suggested experiments**, from the step after {plain(after)} to the end")
+    memory = shipped_metrics(src.model_key).get("memory", {}).get("cue_units", [])
+    memory = [m["unit"] for m in memory if m["unit"] < tr.hidden_size]
+    who = "all"
+    if memory:
+        who = st.radio(
+            "For",
+            ["all", "memory"],
+            format_func=lambda w: (
+                "every unit" if w == "all" else "the memory units " + ", ".join(map(str, memory))
+            ),
+            key="lv_iv_exp_units",
+            horizontal=True,
+            help="Memory units: the cell units that held the cue best on the task's held-out "
+            "set (recorded when the model was trained).",
+        )
+    units = tuple(memory) if who == "memory" else None
+    if start >= tr.steps:
+        st.caption("Nothing comes after that step: move the step back to try these.")
+        return
+    span = dict(layer=layer, units=units, start=start, stop=tr.steps)
+    if tr.kind == "lstm":
+        cut = (ClampSpec("forget", 0.0, **span),)
+        hold = (ClampSpec("forget", 1.0, **span), ClampSpec("input", 0.0, **span))
+        titles = ("Close the forget gate after the name", "Hold the cell (forget 1, input 0)")
+    elif tr.kind == "gru":
+        cut = (ClampSpec("update", 0.0, **span),)
+        hold = (ClampSpec("update", 1.0, **span),)
+        titles = ("Overwrite the state after the name (update 0)", "Hold the state (update 1)")
+    else:
+        cut = (ClampSpec("hidden", 0.0, **span),)
+        hold = None
+        titles = ("Wipe the hidden state after the name", "")
+    c1, c2 = st.columns(2)
+    c1.button(titles[0], key="lv_iv_exp_cut", on_click=_experiment, args=(trace_id, cut))
+    if hold:
+        c2.button(titles[1], key="lv_iv_exp_hold", on_click=_experiment, args=(trace_id, hold))
+    else:
+        c2.caption("A plain RNN has no gate to hold a value with.")
+
+
+def _probs(out: np.ndarray) -> np.ndarray:
+    e = np.exp(out - out.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _value(src, v: float) -> float:
+    scaling = src.extra.get("scaling")  # forecast models read and write scaled values
+    return v * scaling["std"] + scaling["mean"] if scaling else v
+
+
+def _where(src, tr, step: int) -> dict[str, int]:
+    """The steps whose prediction is shown: now, the cue task's answer step, the last step."""
+    labels = tr.labels or [str(t) for t in range(tr.steps)]
+    found = {f"now (step {step})": step}
+    answer = answer_step(labels, src.extra)
+    if answer is not None and answer not in found.values():
+        found[f"answer (step {answer})"] = answer
+    if tr.steps - 1 not in found.values():
+        found[f"last (step {tr.steps - 1})"] = tr.steps - 1
+    return found
+
+
+def _prediction_ui(
+    src, tr, preds, tr2, preds2, step: int, clamped: bool
+) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """The predictions before (and after) at a few steps, as a table and bars; returns the
+    output to follow over time (name, before (T,), after (T,)), None for a bare core."""
+    where = _where(src, tr, step)
+    labels = tr.labels or [str(t) for t in range(tr.steps)]
+    rows = list(where.values())
+    table: dict[str, list] = {"where": list(where), "input": [labels[s] for s in rows]}
+    if preds is None:  # a bare core: its output is the top layer's hidden state
+        table["output norm before"] = [float(np.linalg.norm(tr.output[s])) for s in rows]
+        if clamped:
+            diff = [float(np.linalg.norm(tr2.output[s] - tr.output[s])) for s in rows]
+            table["size of the change"] = diff
+        st.dataframe(table, hide_index=True, key="lv_iv_table")
+        st.caption("This module has no head, so its output is the top layer's hidden state.")
+        return
+    config = src.model.config if isinstance(src.model, SequenceModel) else None
+    if preds.shape[1] > 1:
+        names = (config.output_labels or config.vocab) if config else None
+        if not names or len(names) != preds.shape[1]:
+            names = [f"out {k}" for k in range(preds.shape[1])]
+        p, p2 = _probs(preds), _probs(preds2)
+        best = [int(np.argmax(p[s])) for s in rows]
+        table["answer before"] = [names[k] for k in best]
+        table["p before"] = [float(p[s, k]) for s, k in zip(rows, best, strict=True)]
+        if clamped:
+            best2 = [int(np.argmax(p2[s])) for s in rows]
+            table["answer after"] = [names[k] for k in best2]
+            table["p after"] = [float(p2[s, k]) for s, k in zip(rows, best2, strict=True)]
+        st.dataframe(table, hide_index=True, key="lv_iv_table")
+        if clamped:
+            fig = fm.prediction_change_figure(names, p[rows], p2[rows], list(where))
+            st.plotly_chart(fig, key="lv_iv_pred", theme=None, config=CHART)
+        # follow the class the trained model gives where it must answer (cue task) or at the end
+        labels_all = tr.labels or [str(t) for t in range(tr.steps)]
+        focus = answer_step(labels_all, src.extra)
+        k = int(np.argmax(p[tr.steps - 1 if focus is None else focus]))
+        return names[k], p[:, k], p2[:, k]
+    label = (config.output_labels or ["output"])[0] if config else "output"
+    table["before"] = [_value(src, float(preds[s, 0])) for s in rows]
+    if clamped:
+        table["after"] = [_value(src, float(preds2[s, 0])) for s in rows]
+        table["change"] = [a - b for a, b in zip(table["after"], table["before"], strict=True)]
+    st.dataframe(table, hide_index=True, key="lv_iv_table")
+    before = np.array([_value(src, float(v)) for v in preds[:, 0]])
+    after = np.array([_value(src, float(v)) for v in preds2[:, 0]])
+    return label, before, after
+
+
+def _difference_ui(tr, tr2, layer: int, direction: int, spec: tuple[ClampSpec, ...]) -> None:
+    names = [n for n in ("cell", "hidden") if n in tr.names]
+    names = [n for n in names if tr.units(n) == tr.units(names[0])]
+    labels = tr.labels or [str(t) for t in range(tr.steps)]
+    delta = {
+        f"{n}: after − before": tr2.gate(n, layer, direction) - tr.gate(n, layer, direction)
+        for n in names
+    }
+    marks = np.zeros_like(next(iter(delta.values())), dtype=bool)
+    for n in tr2.names:
+        m = tr2.clamped(n, layer, direction)
+        if m.shape == marks.shape:
+            marks |= m
+    change = np.abs(np.stack(list(delta.values()))).max(axis=(0, 1))  # (units,)
+    order = [int(u) for u in np.argsort(-change, kind="stable")][: gates.DEFAULT_UNITS]
+    width = gates.window_steps(len(order), tr.steps)
+    first = min(c.start for c in spec)
+    start = min(max(first - 10, 0), tr.steps - width)
+    shown = marks[start : start + width][:, order]  # (W, U)
+    whole = shown.all(axis=1)  # steps where every unit shown is clamped
+    outline = shown.any() and bool((shown == whole[:, None]).all())
+    fig = figures.gate_heatmaps(
+        delta,
+        labels,
+        order,
+        (start, start + width),
+        # a clamp of every unit would bury the map under x's: outline its steps instead
+        clamped=None if outline else {n: marks for n in delta},
+        row_height=int(np.clip(6 * len(order), 80, 220)),
+    )
+    if outline:
+        edges = np.flatnonzero(np.diff(np.r_[0, whole.astype(int), 0]))  # run starts, stops
+        for k in range(len(delta)):
+            for a, b in zip(edges[::2], edges[1::2], strict=True):
+                fig.add_shape(
+                    type="rect",
+                    xref="x",
+                    yref=("y" if k == 0 else f"y{k + 1}") + " domain",
+                    x0=a - 0.5,
+                    x1=b - 0.5,
+                    y0=0,
+                    y1=1,
+                    line=dict(color="black", width=1.5, dash="dash"),
+                )
+    st.plotly_chart(fig, key="lv_iv_diff", theme=None, config=CHART)
+    peak = float(change.max()) if change.size else 0.0
+    st.caption(
+        f"After minus before, for layer {layer}; units ordered by how much they changed "
+        f"(largest |change| {peak:.4g}, unit {order[0]}). "
+        + ("A dashed box" if outline else "×")
+        + " marks the clamped steps and units."
+        + (f" Showing steps {start}..{start + width - 1}." if width < tr.steps else "")
+    )
 
 
 def intervene_view(src, tr, preds, trace_id: str) -> None:
-    st.info("This view is being built.")
+    """Draw the intervene view for the chosen source and its cached trace."""
+    c1, c2 = st.columns([3, 1])
+    with c1:
+        step = step_picker(tr.steps)
+    with c2:
+        layer, direction = where_ui(tr, "lv_iv")
+    left, right = st.columns([1, 1], gap="medium")
+    with left:
+        pending = _controls(tr, layer, direction)
+        b1, b2, b3 = st.columns(3)
+        b1.button(
+            "Apply",
+            key="lv_iv_apply",
+            on_click=_apply,
+            args=(trace_id, pending or ()),
+            disabled=pending is None,
+            type="primary",
+        )
+        b2.button(
+            "Add to the clamps",
+            key="lv_iv_add",
+            on_click=_apply,
+            args=(trace_id, pending or (), True),
+            disabled=pending is None,
+        )
+        spec = active_spec(trace_id)
+        b3.button("Reset", key="lv_iv_reset", on_click=_reset, disabled=not spec)
+        _suggestions(src, tr, trace_id, layer, step)
+    tr2, preds2 = tr, preds
+    if spec:
+        try:
+            tr2, preds2 = intervened(trace_id, src.model, src.x, tuple(tr.labels or ()), spec)
+        except ValueError as err:
+            show_error("Could not apply these clamps", err)
+            spec = ()
+    with right:
+        if spec:
+            st.markdown("**Clamped:** " + "; ".join(plain(c.describe()) for c in spec))
+        else:
+            st.markdown("**No clamp applied**: the network as trained.")
+        curve = _prediction_ui(src, tr, preds, tr2, preds2, step, bool(spec))
+    if not spec:
+        st.caption("Apply a clamp (or a suggested experiment) to see before and after.")
+        return
+    if curve is not None:
+        what, before, after = curve
+        span = (min(c.start for c in spec), max(c.stop for c in spec))
+        title = f"probability of {what!r}" if preds.shape[1] > 1 else str(what)
+        labels = tr.labels or [str(t) for t in range(tr.steps)]
+        fig = fm.output_change_figure(before, after, labels, title, span=span, marks=None)
+        st.plotly_chart(fig, key="lv_iv_curve", theme=None, config=CHART)
+    _difference_ui(tr, tr2, layer, direction, spec)

@@ -1,9 +1,182 @@
-"""The memory view (issue 5): placeholder until its panel lands."""
+"""The memory view: how long does a unit remember?
+
+For one unit and the current step: the share of what was written at each earlier step that still
+survives in its cell (the product of the forget gates since), the saliency of the current output
+over every earlier input (gradient norms), and how often each gate sits shut or wide open
+(saturation, Karpathy, Johnson & Fei-Fei 2015). Everything comes from cached traces and cached
+analysis (`analysis_cache`); only the figures of the chosen unit and step are drawn per run.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
+
+from lstm_viz import figures_memory as fm
+from lstm_viz.ui.analysis_cache import (
+    answer_step,
+    cue_step,
+    memory_share,
+    saliency_curve,
+    saturation_all,
+)
+from lstm_viz.ui.common import show_error
+
+STEP_KEY = "lv_step"  # shared with the gates view's step slider: every view shows the same step
+CELLS = 40_000  # values in the retention heatmap at most (steps x units), as in the gates view
+CHART = {"displayModeBar": False}
+
+
+def step_picker(steps: int, label: str = "Step") -> int:
+    """The step slider, on the same session key as the gates view's (so a step chosen in one
+    view is the step of every view). Drawn in each view: a key whose widget is not drawn in a
+    run loses its value."""
+    ss = st.session_state
+    if ss.get(STEP_KEY, 0) > steps - 1:  # a shorter input than before
+        ss[STEP_KEY] = steps - 1
+    if steps < 2:
+        ss[STEP_KEY] = 0
+        return 0
+    return int(st.slider(label, 0, steps - 1, key=STEP_KEY))
+
+
+def keep_valid(key: str, options: list) -> None:
+    """Forget a widget's stored choice that this model or input no longer offers."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+
+
+def where_ui(tr, prefix: str) -> tuple[int, int]:
+    """Layer and direction pickers (only drawn when there is a choice)."""
+    layer = direction = 0
+    keep_valid(f"{prefix}_layer", list(range(tr.num_layers)))
+    keep_valid(f"{prefix}_direction", list(range(tr.num_directions)))
+    if tr.num_layers > 1:
+        layer = st.selectbox("Layer", list(range(tr.num_layers)), key=f"{prefix}_layer")
+    if tr.num_directions > 1:
+        direction = st.selectbox(
+            "Direction",
+            [0, 1],
+            key=f"{prefix}_direction",
+            format_func=lambda d: ("forward", "backward")[d],
+        )
+    return int(layer), int(direction)
+
+
+def _marks(src, tr, step: int) -> dict[str, int]:
+    labels = tr.labels or [str(t) for t in range(tr.steps)]
+    marks = {}
+    cue = cue_step(labels, src.extra)
+    if cue is not None:
+        marks["cue"] = cue
+    answer = answer_step(labels, src.extra)
+    if answer is not None and answer != step:
+        marks["answer"] = answer
+    return marks
+
+
+def _retention_ui(tr, layer: int, direction: int, step: int, marks: dict) -> None:
+    st.markdown("##### What is still in memory at this step")
+    try:
+        kept, written, gate, first = memory_share(tr, layer, step, direction)
+    except ValueError as err:
+        st.info(str(err).capitalize() + ".")
+        return
+    n_units = kept.shape[1]
+    state = "cell" if tr.kind == "lstm" else "hidden state"
+    key = "lv_mem_unit"
+    if st.session_state.get(key, n_units) >= n_units:
+        # start on the unit whose gate keeps the most over the input: one that remembers
+        st.session_state[key] = int(np.argmax(tr.gate(gate, layer, direction).mean(axis=0)))
+    unit = int(st.selectbox("Unit", list(range(n_units)), key=key))
+    labels = (tr.labels or [str(t) for t in range(tr.steps)])[first : first + kept.shape[0]]
+    # keep the heatmap under CELLS values: the steps nearest the current one, the first units
+    rows = list(range(min(n_units, 128)))
+    if unit not in rows:
+        rows = [unit, *rows[:-1]]
+    width = max(50, CELLS // len(rows))
+    if kept.shape[0] > width:
+        cut = slice(kept.shape[0] - width, None) if direction == 0 else slice(0, width)
+        first += cut.start or 0
+        kept, written, labels = kept[cut], written[cut], labels[cut]
+        st.caption(f"Showing the {width} steps nearest step {step}.")
+    fig = fm.retention_figure(
+        kept, written, labels, unit, step, gate=gate, marks=marks, first=first, units=rows
+    )
+    st.plotly_chart(fig, key="lv_mem_retention", theme=None, config=CHART)
+    here = float(np.sum(kept[:, unit] * written[:, unit]))
+    st.caption(
+        f"Blue line: of what unit {unit} wrote into its {state} at each step, the share still "
+        f"there at step {step} (the product of the {gate} gates in between). Bars (red "
+        f"positive, blue negative): how much of that write survives; they add up to the "
+        f"{state} itself ({here:.4g} here, "
+        "from the zero state). The heatmap shows the share for every unit."
+    )
+
+
+def _saliency_ui(src, tr, step: int, trace_id: str, marks: dict) -> None:
+    st.markdown("##### Which earlier inputs the output here depends on")
+    log = st.toggle("Log scale (shows a vanishing gradient as a slope)", key="lv_mem_log")
+    try:
+        sal = saliency_curve(trace_id, src.model, src.x, step)
+    except ValueError as err:
+        show_error("Could not compute saliency", err)
+        return
+    labels = tr.labels or [str(t) for t in range(tr.steps)]
+    fig = fm.saliency_figure(sal, labels, step, log=log, marks=marks)
+    st.plotly_chart(fig, key="lv_mem_saliency", theme=None, config=CHART)
+    what = "its largest output (the predicted answer's score)"
+    if getattr(src.model, "config", None) is None:
+        what = "the top layer's largest hidden value (this module has no head)"
+    ratio = ""
+    early = marks.get("cue", 0)  # the cue on cue models, else the first input
+    if early < step and sal[step] > 0:
+        which = f"The cue (step {early})" if "cue" in marks else "The first input"
+        ratio = f" {which} gets {sal[early] / sal[step]:.3g}× the gradient of the current input."
+    st.caption(
+        f"Gradient norm of {what} at step {step} with respect to the input the recurrent core "
+        "read at each step (after any embedding); in one direction, later inputs cannot "
+        f"matter.{ratio}"
+    )
+
+
+def _saturation_ui(tr, layer: int, direction: int, trace_id: str) -> None:
+    st.markdown("##### Gate saturation")
+    fractions = saturation_all(trace_id, tr, layer, direction)
+    if not fractions:
+        st.info(
+            "A plain RNN has no gates (no values squashed into 0..1), so there is no "
+            "saturation to show."
+        )
+        return
+    st.plotly_chart(
+        fm.saturation_figure(fractions), key="lv_mem_saturation", theme=None, config=CHART
+    )
+    lines = []
+    for name, (low, high) in fractions.items():
+        n = len(low)
+        lines.append(
+            f"{name}: {int((high > 0.5).sum())} of {n} units open (> 0.9) on most steps, "
+            f"{int((low > 0.5).sum())} shut (< 0.1) on most steps"
+        )
+    st.caption(
+        "Each point is a unit: how often its gate is shut (x) or wide open (y) on this input. "
+        "Units near the top left stay open (a forget gate there remembers); units near the "
+        "diagonal switch between the two, like a valve. " + "; ".join(lines) + "."
+    )
 
 
 def memory_view(src, tr, preds, trace_id: str) -> None:
-    st.info("This view is being built.")
+    """Draw the memory view for the chosen source and its cached trace."""
+    c1, c2 = st.columns([3, 1])
+    with c1:
+        step = step_picker(tr.steps)
+    with c2:
+        layer, direction = where_ui(tr, "lv_mem")
+    marks = _marks(src, tr, step)
+    left, right = st.columns([1.3, 1], gap="medium")
+    with left:
+        _retention_ui(tr, layer, direction, step, marks)
+    with right:
+        _saliency_ui(src, tr, step, trace_id, marks)
+        _saturation_ui(tr, layer, direction, trace_id)

@@ -1,0 +1,330 @@
+"""The memory, intervene and find-a-cell views, driven headless with AppTest: every control, no
+exception anywhere; a clamp changes the prediction shown and Reset restores it exactly; the
+find-a-cell ranking is `lstm_viz.unit_search`'s; and the memory shares add up to the state."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("streamlit.testing.v1")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+import lstm_viz  # noqa: E402
+from lstm_viz.tasks import cue  # noqa: E402
+from lstm_viz.ui import loaders  # noqa: E402
+from lstm_viz.ui.analysis_cache import answer_step, cue_step, memory_share  # noqa: E402
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+DEMO = loaders.DEMO
+SHIPPED = set(loaders.model_names())
+needs = {
+    name: pytest.mark.skipif(name not in SHIPPED, reason=f"{name} weights not shipped")
+    for name in ("cue_lstm", "cue_gru", "cue_rnn_tanh", "chars_lstm")
+}
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_view(view: str, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query)
+    run(at)
+    at.segmented_control(key="lv_view").set_value(view)
+    return run(at)
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    """Plotly specs the app sent, by widget key."""
+    return {c.proto.id.split("-")[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def errors(at: AppTest) -> list[str]:
+    """Error texts, with plain()'s Markdown escapes removed."""
+    return [e.value.replace("\\", "") for e in at.error]
+
+
+def markdown(at: AppTest) -> str:
+    """Every Markdown text of the page, unescaped, one per line."""
+    return "\n".join(m.value.replace("\\", "") for m in at.markdown)
+
+
+# ---- memory ----------------------------------------------------------------------------------
+
+
+def test_memory_view_every_control_on_the_demo():
+    at = open_view("Memory", model=DEMO, input="generated", length="60")
+    assert {"lv_mem_retention", "lv_mem_saliency", "lv_mem_saturation"} <= set(charts(at))
+    at.slider(key="lv_step").set_value(40)
+    at.selectbox(key="lv_mem_unit").set_value(7)
+    run(at)
+    at.toggle(key="lv_mem_log").set_value(True)
+    run(at)
+    spec = charts(at)
+    assert spec["lv_mem_saliency"]["layout"]["yaxis"]["type"] == "log"
+    # the chosen unit's share is the engine's retention
+    model = loaders.load_model(DEMO)
+    tr, _ = model.trace(_demo_x(at))
+    kept = lstm_viz.retention(tr, 0, 40)
+    np.testing.assert_allclose(_ys(spec["lv_mem_retention"]["data"][0]), kept[:, 7], rtol=1e-6)
+    # the saliency bars are lstm_viz.saliency of the model at this step
+    sal = lstm_viz.saliency(model, _demo_x(at), 40)
+    shown = _ys(spec["lv_mem_saliency"]["data"][0])  # on a log axis a 0 is left out (NaN)
+    np.testing.assert_allclose(shown, np.where(sal > 0, sal, np.nan), rtol=1e-6)
+    assert not errors(at)
+    # the step is shared with the gates view
+    at.segmented_control(key="lv_view").set_value("Gates, step by step")
+    run(at)
+    assert at.slider(key="lv_step").value == 40
+
+
+def _demo_x(at: AppTest) -> np.ndarray:
+    from lstm_viz import inputs
+
+    x = inputs.generated_series(60, 0, at.slider(key="lv_gen_noise").value)
+    return inputs.numbers_input(loaders.load_model(DEMO), x).x
+
+
+def _ys(trace: dict) -> np.ndarray:
+    y = trace["y"]
+    if isinstance(y, dict):  # a base64 typed array
+        import base64
+
+        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=np.dtype(y["dtype"]))
+    return np.asarray([np.nan if v is None else v for v in y], dtype=np.float64)
+
+
+@needs["cue_gru"]
+@needs["cue_rnn_tanh"]
+def test_memory_view_gru_and_rnn_explain_themselves():
+    at = open_view("Memory", model="cue_gru")
+    assert "lv_mem_retention" in charts(at)  # the update gate's products
+    assert any("update" in c.value for c in at.caption)
+    at.selectbox(key="lv_model").set_value("cue_rnn_tanh")
+    run(at)
+    assert "lv_mem_retention" not in charts(at) and "lv_mem_saliency" in charts(at)
+    assert any("plain RNN has no gate" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("direction", [0, 1])
+def test_memory_share_adds_up_to_the_state(kind, direction):
+    """sum over s of kept[s] * written[s] is the cell (LSTM) / hidden (GRU) at the step."""
+    torch.manual_seed(3)
+    core = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](2, 5, bidirectional=True).double()
+    tr = lstm_viz.trace(core, torch.randn(30, 2, dtype=torch.float64))
+    state = "cell" if kind == "lstm" else "hidden"
+    for step in (0, 7, 29):
+        kept, written, gate, first = memory_share(tr, 0, step, direction)
+        assert gate == ("forget" if kind == "lstm" else "update")
+        assert first == (0 if direction == 0 else step)
+        total = (kept * written).sum(axis=0)
+        np.testing.assert_allclose(total, tr.gate(state, 0, direction)[step], atol=1e-12)
+        if kind == "lstm":
+            np.testing.assert_array_equal(kept, lstm_viz.retention(tr, 0, step, direction))
+
+
+# ---- intervene -------------------------------------------------------------------------------
+
+
+def _table(at: AppTest):
+    """The view's one table (AppTest finds dataframes by position, not key)."""
+    assert len(at.dataframe) == 1
+    return at.dataframe[0].value
+
+
+@needs["cue_lstm"]
+def test_clamp_changes_the_prediction_and_reset_restores_it_exactly():
+    at = open_view("Intervene", model="cue_lstm")
+    before = _table(at).copy()
+    assert list(before["where"]) == ["now (step 0)", "answer (step 8)", "last (step 14)"]
+    assert before["answer before"][1] == "She"
+    at.button(key="lv_iv_exp_cut").click()  # close the forget gate after the name
+    run(at)
+    after = _table(at)
+    assert after["answer after"][1] == "He"  # the model forgot who "she" is
+    # the numbers shown are the model's own with that clamp
+    model = loaders.load_model("cue_lstm")
+    example = cue.examples()[0]
+    clamp = lstm_viz.Clamp("forget", 0.0, steps=range(2, 15))
+    _, preds = model.trace(example.x, interventions=[clamp])
+    p = np.exp(preds[8] - preds[8].max())
+    assert after["p after"][1] == pytest.approx(p.max() / p.sum(), rel=1e-6)
+    assert {"lv_iv_pred", "lv_iv_curve", "lv_iv_diff"} <= set(charts(at))
+    at.button(key="lv_iv_reset").click()
+    run(at)
+    restored = _table(at)
+    assert list(restored.columns) == list(before.columns)
+    assert restored.equals(before)  # exactly the unclamped prediction
+    assert "lv_iv_diff" not in charts(at)
+
+
+@needs["cue_lstm"]
+def test_intervene_every_control():
+    at = open_view("Intervene", model="cue_lstm")
+    at.slider(key="lv_step").set_value(8)
+    for name in at.selectbox(key="lv_iv_gate").options:
+        at.selectbox(key="lv_iv_gate").set_value(name)
+        run(at)
+    at.selectbox(key="lv_iv_gate").set_value("forget")
+    at.number_input(key="lv_iv_value").set_value(1.5)  # outside a sigmoid gate's range
+    run(at)
+    assert any("sigmoid gate" in e and "0..1" in e for e in errors(at))
+    assert at.button(key="lv_iv_apply").disabled
+    at.number_input(key="lv_iv_value").set_value(1.0)
+    at.multiselect(key="lv_iv_units").set_value([3, 5])
+    at.slider(key="lv_iv_steps").set_value((2, 10))
+    run(at)
+    assert not errors(at)
+    at.button(key="lv_iv_apply").click()
+    run(at)
+    assert "forget = 1 on units 3, 5 (layer 0), steps 2..10" in markdown(at)
+    at.selectbox(key="lv_iv_gate").set_value("candidate")
+    at.number_input(key="lv_iv_value").set_value(-0.5)
+    run(at)
+    at.button(key="lv_iv_add").click()  # two clamps at once
+    run(at)
+    assert "forget = 1 on units 3, 5" in markdown(at)
+    assert "candidate = -0.5 on units 3, 5" in markdown(at)
+    at.radio(key="lv_iv_mode").set_value("ablate")
+    run(at)
+    at.button(key="lv_iv_apply").click()
+    run(at)
+    diff = charts(at)["lv_iv_diff"]
+    assert [a["text"] for a in diff["layout"]["annotations"]][:2] == [
+        "<b>cell: after − before</b>",
+        "<b>hidden: after − before</b>",
+    ]
+    assert any(t.get("name", "").endswith("clamped") for t in diff["data"])  # x marks
+    at.radio(key="lv_iv_exp_units").set_value("memory")
+    run(at)
+    at.button(key="lv_iv_exp_hold").click()
+    run(at)
+    assert at.selectbox(key="lv_iv_gate").value == "forget"
+    assert at.number_input(key="lv_iv_value").value == 1.0
+    assert "input = 0 on units 28, 31, 21" in markdown(at)
+    at.button(key="lv_iv_reset").click()
+    run(at)
+    assert not errors(at)
+
+
+@needs["cue_gru"]
+@needs["cue_rnn_tanh"]
+def test_intervene_on_gru_and_rnn():
+    at = open_view("Intervene", model="cue_gru")
+    assert at.selectbox(key="lv_iv_gate").options == ["reset", "update", "new", "hidden"]
+    at.button(key="lv_iv_exp_hold").click()  # update = 1: hold the state
+    run(at)
+    assert "answer after" in _table(at).columns
+    at.selectbox(key="lv_model").set_value("cue_rnn_tanh")
+    run(at)
+    at.button(key="lv_iv_exp_cut").click()
+    run(at)
+    assert "lv_iv_diff" in charts(at) and not errors(at)
+
+
+def test_intervene_on_an_uploaded_two_layer_bidirectional_lstm():
+    torch.manual_seed(1)
+    lstm = torch.nn.LSTM(1, 6, num_layers=2, bidirectional=True)
+    buf = io.BytesIO()
+    torch.save(lstm.state_dict(), buf)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(model="upload", input="generated", length="30")
+    run(at)
+    at.file_uploader(key="lv_model_file").upload("mine.pt", buf.getvalue())
+    run(at)
+    at.segmented_control(key="lv_view").set_value("Intervene")
+    run(at)
+    at.selectbox(key="lv_iv_layer").set_value(1)
+    at.selectbox(key="lv_iv_direction").set_value(1)
+    at.button(key="lv_iv_exp_cut").click()
+    run(at)
+    table = _table(at)
+    assert "size of the change" in table.columns and table["size of the change"].iloc[-1] > 0
+    at.segmented_control(key="lv_view").set_value("Memory")  # saliency on the bare module
+    run(at)
+    at.selectbox(key="lv_mem_layer").set_value(1)
+    at.selectbox(key="lv_mem_direction").set_value(1)
+    run(at)
+    assert {"lv_mem_retention", "lv_mem_saliency"} <= set(charts(at))
+    at.segmented_control(key="lv_view").set_value("Find a cell")
+    run(at)
+    assert at.selectbox(key="lv_fc_signal").options == ["input value", "step index"]
+    at.selectbox(key="lv_fc_layer").set_value(1)
+    run(at)
+    assert not errors(at)
+
+
+# ---- find a cell -----------------------------------------------------------------------------
+
+
+@needs["chars_lstm"]
+def test_find_cell_ranking_is_unit_search_and_pins_in_the_gates_view():
+    at = open_view("Find a cell", model="chars_lstm")
+    signals = at.selectbox(key="lv_fc_signal").options
+    assert signals[:2] == ["inside quotes", "bracket depth"]
+    from lstm_viz.tasks import chars
+
+    model = loaders.load_model("chars_lstm")
+    text = '"we will go now (please), look at this quiz!" anna said. the dog ran home.'
+    tr, _ = model.trace(chars.encode_text(text))
+    pairs = (("inside quotes", chars.inside_quotes), ("bracket depth", chars.bracket_depth))
+    for name, fn in pairs:
+        at.selectbox(key="lv_fc_signal").set_value(name)
+        run(at)
+        table = _table(at)
+        for state in ("cell", "hidden"):
+            mine = table[table["state"] == state]
+            want = lstm_viz.unit_search(tr, fn(text), name=state)
+            assert list(mine["unit"]) == [u for u, _ in want]
+            np.testing.assert_array_equal(mine["r"].to_numpy(), [r for _, r in want])
+        assert list(np.abs(table["r"])) == sorted(np.abs(table["r"]), reverse=True)
+    at.slider(key="lv_fc_top").set_value(3)
+    run(at)
+    rows = charts(at)["lv_fc_rows"]["data"][0]["y"]
+    assert len(rows) == 4 and rows[0].startswith("signal")
+    top_state, top_unit = table["state"].iloc[0], int(table["unit"].iloc[0])
+    at.button(key="lv_fc_pin_0").click()  # one click: to the gates view, the unit pinned first
+    run(at)
+    assert at.session_state["lv_view"] == "Gates, step by step"
+    assert at.multiselect(key="lv_pinned").value == [top_unit]
+    assert charts(at)["lv_heatmaps"]["data"][0]["y"][0] == str(top_unit)
+    assert at.selectbox(key="lv_unit").value == top_unit
+    assert top_state in ("cell", "hidden")
+
+
+@needs["cue_lstm"]
+def test_find_cell_position_since_the_cue():
+    at = open_view("Find a cell", model="cue_lstm")
+    assert at.selectbox(key="lv_fc_signal").options == ["position since the cue", "step index"]
+    labels = cue.examples()[0].labels
+    assert cue_step(labels, {"cue_answer": cue.CUE_ANSWER}) == 1
+    assert answer_step(labels, {"cue_answer": cue.CUE_ANSWER}) == 8
+    signal = charts(at)["lv_fc_rows"]["data"][0]
+    assert signal["y"][0] == "signal: position since the cue"
+    at.radio(key="lv_input_kind").set_value("text")
+    run(at)
+    at.text_area(key="lv_text").input("the house was full and the debate went on .")
+    run(at)  # no name: that signal is not offered, and says why
+    assert at.selectbox(key="lv_fc_signal").options == ["step index"]
+    assert any("no name or town" in c.value for c in at.caption)
+
+
+def test_find_cell_input_value_on_a_numeric_model():
+    at = open_view("Find a cell", model=DEMO, input="generated", length="80")
+    for name in at.selectbox(key="lv_fc_signal").options:
+        at.selectbox(key="lv_fc_signal").set_value(name)
+        run(at)
+        assert "lv_fc_rows" in charts(at)
+    at.button(key="lv_fc_pin_2").click()
+    run(at)
+    assert at.session_state["lv_view"] == "Gates, step by step" and not errors(at)
