@@ -94,7 +94,7 @@ def retention_figure(
     if not 0 <= unit < n_units:
         raise ValueError(f"unit {unit} out of range; kept has {n_units} units")
     x = first + np.arange(s_count)
-    hover = step_categories(labels, first)
+    hover = np.array(step_categories(labels, first), dtype=object)
     panels = [("y", [0.72, 1.0], f"unit {unit}: share of each step's write still there")]
     if written is not None:
         panels.append(("y2", [0.46, 0.64], f"unit {unit}: what survives of each write"))
@@ -117,7 +117,13 @@ def retention_figure(
             go.Bar(
                 x=x,
                 y=survives,
-                marker=dict(color=np.where(survives >= 0, "#b2182b", "#2166ac").tolist()),
+                # numeric colours: a list of colour strings costs ~40 ms per 5,000 bars to validate
+                marker=dict(
+                    color=(survives >= 0).astype(np.float32),
+                    colorscale=[[0, "#2166ac"], [1, "#b2182b"]],
+                    cmin=0,
+                    cmax=1,
+                ),
                 customdata=hover,
                 hovertemplate="written at step %{customdata}<br>survives %{y:.4g}<extra></extra>",
                 yaxis="y2",
@@ -186,8 +192,13 @@ def saliency_figure(
         go.Bar(
             x=x,
             y=y,
-            marker=dict(color=np.where(x == step, AFTER, LINE).tolist()),
-            customdata=step_categories(labels),
+            marker=dict(
+                color=(x == step).astype(np.float32),  # the current step in red
+                colorscale=[[0, LINE], [1, AFTER]],
+                cmin=0,
+                cmax=1,
+            ),
+            customdata=np.array(step_categories(labels), dtype=object),
             hovertemplate="input at step %{customdata}<br>gradient norm %{y:.4g}<extra></extra>",
         )
     )
@@ -304,7 +315,7 @@ def output_change_figure(
     """One output over every step, before (grey) and after (red) an intervention (T,) each;
     `span` (first, last + 1) shades the clamped steps."""
     x = np.arange(len(labels))
-    cats = step_categories(labels)
+    cats = np.array(step_categories(labels), dtype=object)
     lines = [
         go.Scatter(
             x=x,

@@ -57,6 +57,9 @@ def signals(src, tr) -> tuple[dict[str, np.ndarray], list[str]]:
             name = "input value" + (f" (feature {k})" if values.shape[1] > 1 else "")
             found[name] = values[:, k].astype(np.float64)
     found["step index"] = np.arange(tr.steps, dtype=np.float64)
+    for name in [n for n, v in found.items() if np.ptp(v) == 0]:  # a constant has no r
+        del found[name]
+        notes.append(f"{name} (it does not change on this input)")
     return found, notes
 
 
@@ -74,6 +77,9 @@ def find_cell_view(src, tr, preds, trace_id: str) -> None:
     # no step here, but keep the step of the other views (an undrawn widget's value is dropped)
     st.session_state[STEP_KEY] = st.session_state.get(STEP_KEY, 0)
     found, notes = signals(src, tr)
+    if not found:
+        st.info("No signal varies on this input: " + "; ".join(notes) + ". Try a longer one.")
+        return
     c1, c2, c3 = st.columns([2, 2, 1])
     keep_valid("lv_fc_signal", list(found))
     name = c1.selectbox("Signal", list(found), key="lv_fc_signal")
