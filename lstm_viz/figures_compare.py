@@ -113,13 +113,13 @@ def accuracy_by_gap(table: dict[str, dict[int, float]], gap: int | None = None) 
         )
         for name, row in table.items()
     ]
-    fig = go.Figure(data, _layout(330, "recorded held-out accuracy at the query step"))
+    fig = go.Figure(data, _layout(330, ""))  # the view's heading names it
     if gap is not None:
         fig.add_vline(x=gap, line=dict(color="orange", width=3))
     fig.update_xaxes(
         title="gap (filler tokens)", type="log", tickvals=[5, 10, 20, 50, 100, 200, 400]
     )
-    fig.update_yaxes(title="accuracy (%)", range=[0, 105])
+    fig.update_yaxes(title="recorded accuracy (%)", range=[0, 105])
     return fig
 
 
@@ -139,15 +139,15 @@ def adding_mse(table: dict[str, dict[int, float]], source: str = "") -> go.Figur
         )
         for name, row in table.items()
     ]
-    fig = go.Figure(
-        data, _layout(330, "adding problem: test MSE at the last step (lower is better)")
-    )
+    fig = go.Figure(data, _layout(330, ""))  # the view's heading names it
     fig.update_xaxes(
         title="sequence length T",
         type="log",
         tickvals=sorted({t for r in table.values() for t in r}),
     )
-    fig.update_yaxes(title="test MSE", type="log", exponentformat="power")
+    fig.update_yaxes(
+        title="test MSE (lower is better)", type="log", dtick=1, exponentformat="power"
+    )
     if source:
         fig.add_annotation(
             x=0, y=-0.28, xref="paper", yref="paper", text=safe(source, 120), showarrow=False,

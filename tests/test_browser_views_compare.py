@@ -26,10 +26,14 @@ def _view(page, name: str) -> None:
     page.locator(".st-key-lv_view button", has_text=name).first.click()
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, height: int = 1300) -> None:
+    """Screenshot at this window height (Streamlit scrolls inside its own container, so a
+    full-page screenshot would not show more: a taller window does)."""
+    page.set_viewport_size({"width": 1500, "height": height})
     page.mouse.move(5, 5)  # no tooltip in the picture
-    page.wait_for_timeout(800)  # let the last chart finish drawing
-    page.screenshot(path=str(DOCS / name), full_page=False)
+    page.wait_for_timeout(1000)  # let the charts finish drawing at this size
+    page.screenshot(path=str(DOCS / name))
+    page.set_viewport_size({"width": 1500, "height": 1300})
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
@@ -49,7 +53,7 @@ def test_compare_forecast_and_lesson_views_in_a_real_browser():
         page.wait_for_selector(".st-key-lv_cmp_adding .scatterlayer .trace", timeout=60_000)
         assert page.locator("[data-testid='stMetric']").count() == 3
         assert not _errors(page), _errors(page)
-        _shot(page, "view_compare.png")
+        _shot(page, "view_compare.png", height=2350)  # the tables are below the fold
 
         page.goto(url + "/?model=forecast_co2_lstm&input=example")
         page.wait_for_selector(".st-key-lv_view button", timeout=120_000)

@@ -53,6 +53,7 @@ def test_compare_every_control():
     assert answers(at)["RNN (tanh)"] == "New Mexico"  # the RNN never learned Massachusetts
     text = " ".join(m.value for m in at.markdown)
     assert "misses Massachusetts" in text and "the cores separate here" in text
+    assert "failed to learn those answers, not to remember" in text
     at.slider(key="lv_cmp_gap").set_value(5)
     at.selectbox(key="lv_cmp_cue").set_value("Martha")
     run(at)

@@ -100,9 +100,12 @@ def _accuracy_reading(table: dict, by_answer: dict, gap: int) -> str:
     for title, row in table.items():
         lo, hi = min(row.values()), max(row.values())
         span = f"{lo:.1%}" if lo == hi else f"{lo:.1%} to {hi:.1%}"
-        lines.append(f"- **{title}**: {span} over gaps {min(row)} to {max(row)} (recorded).")
+        first, last = row[min(row)], row[max(row)]
+        trend = "falls" if last < first - 0.05 else "does not fall"
+        trend = "" if lo == hi else f"; it {trend} with the gap ({first:.1%} → {last:.1%})"
+        lines.append(f"- **{title}**: {span} over gaps {min(row)} to {max(row)}{trend}.")
     lines.append(
-        f"Now at gap {gap}, 200 held-out sequences (seeded like the recorded sets), by answer:"
+        f"\nNow at gap {gap}, 200 held-out sequences (seeded like the recorded sets), by answer:\n"
     )
     for title, answers in by_answer.items():
         wrong = [f"{a} ({v['correct']}/{v['n']}, says {v['said']})" for a, v in answers.items()
@@ -110,6 +113,19 @@ def _accuracy_reading(table: dict, by_answer: dict, gap: int) -> str:
         good = sum(v["correct"] == v["n"] for v in answers.values())
         tail = f"; misses {', '.join(wrong)}" if wrong else ""
         lines.append(f"- {title}: every cue right for {good} of {len(answers)} answers{tail}.")
+    for title, answers in by_answer.items():
+        held = [a for a, v in answers.items() if v["correct"] == v["n"]]
+        none = [a for a, v in answers.items() if v["correct"] == 0]
+        row = table.get(title, {})
+        flat = bool(row) and row[max(row)] >= row[min(row)] - 0.05
+        if held and none and len(held) + len(none) == len(answers) and flat:
+            # all-or-nothing per answer, and no decline with the gap: learning, not memory
+            lines.append(
+                f"\n{title} gets every cue of {len(held)} answers right and every cue of the "
+                f"other {len(none)} wrong, and its recorded accuracy does not fall with the gap: "
+                "it failed to learn those answers, not to remember. A few bits can be held "
+                "without gates; the adding problem (right) needs more."
+            )
     return "\n".join(lines)
 
 
