@@ -108,6 +108,7 @@ def _suggestions(src, tr, trace_id: str, layer: int, step: int) -> None:
     cue = cue_step(labels, src.extra)
     start = cue + 1 if cue is not None else step + 1
     after = f"the name ({labels[cue]!r}, step {cue})" if cue is not None else f"step {step}"
+    what = "the name" if cue is not None else f"step {step}"
     st.markdown(f"**Suggested experiments**, from the step after {plain(after)} to the end")
     memory = shipped_metrics(src.model_key).get("memory", {}).get("cue_units", [])
     memory = [m["unit"] for m in memory if m["unit"] < tr.hidden_size]
@@ -132,21 +133,27 @@ def _suggestions(src, tr, trace_id: str, layer: int, step: int) -> None:
     if tr.kind == "lstm":
         cut = (ClampSpec("forget", 0.0, **span),)
         hold = (ClampSpec("forget", 1.0, **span), ClampSpec("input", 0.0, **span))
-        titles = ("Close the forget gate after the name", "Hold the cell (forget 1, input 0)")
+        titles = (f"Close the forget gate after {what}", "Hold the cell (forget 1, input 0)")
     elif tr.kind == "gru":
         cut = (ClampSpec("update", 0.0, **span),)
         hold = (ClampSpec("update", 1.0, **span),)
-        titles = ("Overwrite the state after the name (update 0)", "Hold the state (update 1)")
+        titles = (f"Only the new proposal after {what} (update 0)", "Hold the state (update 1)")
     else:
         cut = (ClampSpec("hidden", 0.0, **span),)
         hold = None
-        titles = ("Wipe the hidden state after the name", "")
+        titles = (f"Wipe the hidden state after {what}", "")
     c1, c2 = st.columns(2)
     c1.button(titles[0], key="lv_iv_exp_cut", on_click=_experiment, args=(trace_id, cut))
     if hold:
         c2.button(titles[1], key="lv_iv_exp_hold", on_click=_experiment, args=(trace_id, hold))
     else:
         c2.caption("A plain RNN has no gate to hold a value with.")
+    if tr.kind == "lstm" and cue is not None:
+        st.caption(
+            "Watch the answer step: with every forget gate shut the cell restarts at each step, "
+            "so the name can only survive in the hidden state. If shutting the memory units "
+            "alone barely moves the answer, the name is held by many units together."
+        )
 
 
 def _probs(out: np.ndarray) -> np.ndarray:
