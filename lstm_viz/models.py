@@ -74,12 +74,22 @@ class SequenceModel(nn.Module):
             x = torch.as_tensor(x, dtype=torch.long)
             if x.dim() == 1:
                 x = x[None]
+            if x.numel() and not 0 <= int(x.min()) <= int(x.max()) < len(self.config.vocab):
+                raise ValueError(
+                    f"token ids must be in 0..{len(self.config.vocab) - 1} (the vocabulary); "
+                    "encode text with the model's own tokens (tokens_to_ids)"
+                )
         else:
             x = torch.as_tensor(x, dtype=torch.float32)
             if x.dim() == 1:  # a single univariate series (T,)
                 x = x[:, None]
             if x.dim() == 2:
                 x = x[None]
+            if x.shape[-1] != self.config.input_size:
+                raise ValueError(
+                    f"the model reads {self.config.input_size} feature(s) per step, got "
+                    f"{x.shape[-1]}; pass values shaped (T, {self.config.input_size})"
+                )
         return self.encoder(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -149,13 +159,24 @@ def load_checkpoint(path: str | Path) -> SequenceModel:
         )
     try:
         config = ModelConfig(**json.loads(blob["config_json"]))
-    except (TypeError, json.JSONDecodeError) as err:
-        raise ValueError(
-            f"the checkpoint's config is not valid ({err}); re-save the model"
-        ) from None
-    model = SequenceModel(config)
+    except (TypeError, ValueError) as err:  # JSONDecodeError is a ValueError
+        raise _bad_config(err) from None
+    texts = (config.vocab or [], config.output_labels or [])
+    if not all(isinstance(t, list) and all(isinstance(s, str) for s in t) for t in texts):
+        raise ValueError("the checkpoint's vocab / output_labels are not lists of strings; re-save")
+    if not isinstance(config.task, str) or not isinstance(config.extra, dict):
+        raise ValueError("the checkpoint's task / extra fields are malformed; re-save the model")
     state = blob["state_dict"]
-    expected = model.state_dict()
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError("the checkpoint's state_dict is not a dict of tensors; re-save the model")
+    if not isinstance(config.num_layers, int) or not 1 <= config.num_layers <= len(state):
+        raise ValueError(f"the checkpoint's config has {config.num_layers!r} layers; re-save it")
+    # shapes first, on the meta device: a config that claims a huge model allocates nothing
+    try:
+        with torch.device("meta"):
+            expected = {k: tuple(v.shape) for k, v in SequenceModel(config).state_dict().items()}
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise _bad_config(err) from None
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
     if missing or extra:
@@ -164,16 +185,37 @@ def load_checkpoint(path: str | Path) -> SequenceModel:
             "re-save the model with save_checkpoint"
         )
     for name, tensor in state.items():
-        if tuple(tensor.shape) != tuple(expected[name].shape):
+        if tuple(tensor.shape) != expected[name]:
             raise ValueError(
                 f"checkpoint tensor {name} has shape {tuple(tensor.shape)} but the config needs "
-                f"{tuple(expected[name].shape)}; the config and weights come from different models"
+                f"{expected[name]}; the config and weights come from different models"
+            )
+        if not _plain_float(tensor):
+            raise ValueError(
+                f"checkpoint tensor {name} is not a plain float tensor ({tensor.dtype}, "
+                f"{tensor.layout}); re-save it with save_checkpoint"
             )
         if not torch.isfinite(tensor).all():
             raise ValueError(f"checkpoint tensor {name} holds NaN or inf; retrain or re-save it")
+    model = SequenceModel(config)  # real memory now: no larger than the tensors in the file
     model.load_state_dict(state)
     model.eval()
     return model
+
+
+def _bad_config(err: Exception) -> ValueError:
+    return ValueError(f"the checkpoint's config is not valid ({err}); re-save the model")
+
+
+def _plain_float(t: torch.Tensor) -> bool:
+    """A dense CPU float tensor that owns at least its own bytes: a stride-0 view could claim
+    a (1e9, 1e9) shape backed by a single stored number, and copying it would allocate it all."""
+    return (
+        t.layout == torch.strided
+        and t.device.type == "cpu"
+        and t.is_floating_point()
+        and t.numel() * t.element_size() <= t.untyped_storage().nbytes()
+    )
 
 
 def shipped_models() -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import re
 
 import numpy as np
 import streamlit as st
@@ -74,6 +75,8 @@ def upload_key(data: bytes, kind: str) -> str:
 @st.cache_data(show_spinner=False, max_entries=16)
 def task_examples(task: str, variant: str | None) -> list:
     """The task's examples (for the model's variant when the task has several)."""
+    if not re.fullmatch(r"[a-z_]+", task):  # an uploaded checkpoint names its task: user input
+        return []
     try:
         module = importlib.import_module(f"lstm_viz.tasks.{task}")
     except ImportError:
@@ -81,9 +84,12 @@ def task_examples(task: str, variant: str | None) -> list:
     fn = getattr(module, "examples", None)
     if fn is None:
         return []
-    if variant and "variant" in inspect.signature(fn).parameters:
-        return fn(variant=variant)
-    return fn()
+    try:
+        if variant and "variant" in inspect.signature(fn).parameters:
+            return fn(variant=variant)
+        return fn()
+    except (ValueError, KeyError, TypeError):  # e.g. a variant this version does not know
+        return []
 
 
 # a trace is up to steps x units x 6 maps x 4 bytes (T=5000, H=1024: ~120 MB): keep few

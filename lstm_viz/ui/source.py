@@ -17,7 +17,7 @@ from lstm_viz import inputs
 from lstm_viz.inputs import MAX_STEPS, UserInput
 from lstm_viz.models import SequenceModel
 from lstm_viz.ui import loaders
-from lstm_viz.ui.common import show_error
+from lstm_viz.ui.common import keep_in_range, keep_members, show_error
 
 UPLOAD = "upload"  # the model picker's entry for the user's own file
 INPUTS = ["example", "text", "generated", "csv"]
@@ -171,9 +171,28 @@ def apply_link() -> None:
             ss[key] = max(int(value), 1) if name == "length" else int(value)
 
 
+def _keep_view_state(model: SequenceModel | nn.Module, steps: int) -> None:
+    """Step, unit and layer choices left from another model or input (or crafted) brought into
+    this one's range before the view draws its widgets."""
+    core = model.core if isinstance(model, SequenceModel) else model
+    units, layers = core.hidden_size, core.num_layers
+    directions = 2 if core.bidirectional else 1
+    keep_in_range("lv_step", 0, steps - 1)
+    keep_in_range("lv_window_start", 0, steps - 1)
+    keep_in_range("lv_window_goto", 0, steps - 1)
+    keep_in_range("lv_top_k", 1, units, clamp=False)
+    keep_members("lv_pinned", range(units))
+    keep_in_range("lv_unit", 0, units - 1, clamp=False)
+    keep_in_range("lv_layer", 0, layers - 1, clamp=False)
+    keep_in_range("lv_direction", 0, directions - 1, clamp=False)
+
+
 def source_ui() -> Source | None:
     """Draw the sidebar; return the chosen model and input, or None (the reason is shown)."""
     apply_link()
+    keep_in_range("lv_gen_length", 1, MAX_STEPS)
+    keep_in_range("lv_gen_seed", 0, 2**31 - 1)
+    keep_in_range("lv_gen_noise", 0.0, 2.0, clamp=False)
     with st.sidebar:
         st.header("lstm_viz")
         chosen = _model_ui()
@@ -208,4 +227,5 @@ def source_ui() -> Source | None:
         if description:
             st.caption(description)
         st.caption(f"{len(user.labels)} steps")
+    _keep_view_state(model, len(user.labels))
     return Source(model, key, title, user.x, user.labels, description, task, extra)
