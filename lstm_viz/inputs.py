@@ -120,11 +120,13 @@ def numbers_input(model: SequenceModel | nn.Module, values: np.ndarray) -> UserI
             f"the model reads {need} feature(s) per step but got {values.shape[1]}; "
             f"pick exactly {need} column(s)"
         )
-    return UserInput(_finite32(values.astype(np.float32)), [f"{v:.4g}" for v in values[:, 0]])
+    return UserInput(_finite32(values), [f"{v:.4g}" for v in values[:, 0]])
 
 
 def _finite32(x: np.ndarray) -> np.ndarray:
-    """x unchanged, or a ValueError if float32 (what the model reads) overflowed."""
+    """x as float32 (what the model reads), or a ValueError where that overflows."""
+    with np.errstate(over="ignore"):
+        x = np.asarray(x).astype(np.float32)
     if not np.isfinite(x).all():
         raise ValueError(
             "some values are too large for the model's float32 (about 3.4e38 at most, less "
