@@ -79,7 +79,8 @@ def test_memory_view_every_control_on_the_demo():
     # the saliency bars are lstm_viz.saliency of the model at this step
     sal = lstm_viz.saliency(model, _demo_x(at), 40)
     shown = _ys(spec["lv_mem_saliency"]["data"][0])  # on a log axis a 0 is left out (NaN)
-    np.testing.assert_allclose(shown, np.where(sal > 0, sal, np.nan), rtol=1e-6)
+    # float32 gradients: the summation order may differ with the thread count (~1e-6)
+    np.testing.assert_allclose(shown, np.where(sal > 0, sal, np.nan), rtol=1e-4)
     assert not errors(at)
     # the step is shared with the gates view
     at.segmented_control(key="lv_view").set_value("Gates, step by step")
