@@ -13,6 +13,7 @@ import streamlit as st
 
 from lstm_viz import diagram, figures, lessons, svg
 from lstm_viz import figures_compare as figs
+from lstm_viz.models import shipped_models
 from lstm_viz.tasks import cue
 from lstm_viz.ui.cell import unit_values
 from lstm_viz.ui.common import plain
@@ -122,6 +123,10 @@ def _stop(k: int, src) -> None:
 
 
 def lesson_view(src, tr, preds, trace_id: str) -> None:
+    missing = sorted({ls.model for ls in lessons.LESSONS} - set(shipped_models()))
+    if missing:  # e.g. a checkout without the weights: say which, rather than fail mid-tour
+        st.warning(f"Lesson mode needs the shipped models {', '.join(missing)}; they are missing.")
+        return
     st.html(CSS)
     k = min(max(int(st.session_state.get(AT, 0)), 0), N)
     with st.container(key="lv_lesson"):
