@@ -52,6 +52,11 @@ VIEWS = {
 
 def main() -> None:
     st.set_page_config(page_title="lstm_viz", page_icon="🔬", layout="wide")
+    # widget state lives only while its widget is drawn; views without the step slider would
+    # drop it, so the step is carried across every rerun (before any widget is created)
+    for key in ("lv_step", "lv_pinned"):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
     torch.set_num_threads(1)  # a classroom server shares its cores between sessions
     src = source_ui()
     if src is None:
@@ -67,9 +72,8 @@ def main() -> None:
     trace_id = f"{src.model_key}:{digest[:16]}"
     st.markdown(f"#### {plain(src.title)} · {tr.steps} steps")
     # only the chosen view runs: tabs would compute every view on every rerun
-    name = st.segmented_control(
-        "View", list(VIEWS), default=next(iter(VIEWS)), key="lv_view", label_visibility="collapsed"
-    )
+    st.session_state.setdefault("lv_view", next(iter(VIEWS)))  # a view may set it (find a cell)
+    name = st.segmented_control("View", list(VIEWS), key="lv_view", label_visibility="collapsed")
     VIEWS[name or next(iter(VIEWS))](src, tr, preds, trace_id)
 
 

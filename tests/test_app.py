@@ -253,3 +253,16 @@ def test_typed_sentence_on_the_cue_model():
     at.text_area(key="lv_text").input("as Zorro <b>proposed</b>")
     run(at)
     assert at.error and "Zorro" in at.error[0].value
+
+
+def test_step_and_pins_survive_a_visit_to_a_view_without_them():
+    at = fresh()
+    at.slider(key="lv_step").set_value(5)
+    at.multiselect(key="lv_pinned").set_value([2])
+    run(at)
+    at.session_state["lv_view"] = "RNN vs GRU vs LSTM"
+    run(at)
+    at.session_state["lv_view"] = "Gates, step by step"
+    run(at)
+    assert at.slider(key="lv_step").value == 5
+    assert at.multiselect(key="lv_pinned").value == [2]
