@@ -63,7 +63,7 @@ def step_lines(
     for k, (name, v) in enumerate(lines.items()):
         y = np.asarray(v, dtype=np.float64)
         if floor is not None:
-            y = np.where(y > 0, y, floor)
+            y = np.where(np.isnan(y) | (y > 0), y, floor)  # NaN stays a gap in the line
         data.append(
             go.Scatter(
                 x=np.arange(steps),

@@ -107,7 +107,8 @@ def forget_at_space() -> Moment:
         other=float(mean[~space].mean()),
         n_space=int(space.sum()),
     )
-    return Moment(step, None, nums, {"mean forget gate": mean}, "gate", trace=tr, preds=preds)
+    lines = {"mean forget gate": mean}
+    return Moment(step, None, nums, lines, "mean forget gate", trace=tr, preds=preds)
 
 
 def _bracket_unit(tr: LSTMTrace) -> tuple[int, np.ndarray]:
@@ -131,8 +132,14 @@ def input_at_bracket() -> Moment:
         g_open=float(g[opens].mean()),
         g_close=float(g[closes].mean()),
         n_open=len(opens),
+        n_other=int((~bracket).sum()),
+        n_other_writes=int((np.abs(i * g)[~bracket] > 0.5).sum()),
+        other_writes=", ".join(
+            f"'{tr.labels[k]}' at step {k}"
+            for k in np.flatnonzero(~bracket & (np.abs(i * g) > 0.5))[:3]
+        ),
     )
-    lines = {f"input gate, unit {unit}": i, f"candidate, unit {unit}": g}
+    lines = {f"input gate, unit {unit}": i, f"written, input × candidate, unit {unit}": i * g}
     return Moment(opens[0], unit, nums, lines, "value", trace=tr, preds=preds)
 
 
@@ -210,12 +217,12 @@ def clamp_memory() -> Moment:
         heldout=memory["accuracy_cue_units_cell_clamped_0"], gap=memory["gap"],
         acc=shipped_metrics("cue_lstm")["accuracy_by_gap"][str(memory["gap"])],
     )  # fmt: skip
-    name = cue.ANSWERS[right]
+    u = units[0]
     lines = {
-        f"p({name}) as trained": _probs(preds)[:, right],
-        f"p({name}) memory cells clamped to 0": _probs(preds2)[:, right],
+        f"cell {u} as trained": tr.gate("cell")[:, u],
+        f"cell {u} clamped to 0": tr2.gate("cell")[:, u],
     }
-    return Moment(q, units[0], nums, lines, "probability", False, tr, preds, {"clamped": preds2})
+    return Moment(q, u, nums, lines, "cell value", False, tr, preds, {"clamped": preds2})
 
 
 def rnn_merges() -> Moment:
@@ -251,7 +258,7 @@ def rnn_merges() -> Moment:
         name_gap=n_q - n_at,
         name_at_query=float(np.linalg.norm(names.gate("hidden")[n_q] - flip.gate("hidden")[n_q])),
     )  # fmt: skip
-    lines = {"plain RNN (tanh)": r, "LSTM": dist["cue_lstm"]}
+    lines = {"RNN (tanh)": r, "LSTM": dist["cue_lstm"]}
     return Moment(merged, None, nums, lines, "distance between hidden states", True, tr, preds)
 
 
@@ -264,7 +271,7 @@ def gradient_vanishes() -> Moment:
     for name, title in compare.CUE_MODELS.items():
         sal = compare.answer_saliency(compare.float64_copy(model(name)), ids, q, answer)
         key = name.removeprefix("cue_").removesuffix("_tanh")
-        lines[title] = sal
+        lines[title] = np.where(np.arange(len(sal)) <= q, sal, np.nan)  # nothing after q
         nums[f"{key}_cue"] = float(sal[at])
         nums[f"{key}_rate"] = compare.decades_per_step(sal, at + 1, q - 1)
         probs = compare.answer_probs(model(name), ids, q)
@@ -283,19 +290,22 @@ LESSONS = [
         "text one character at a time and was trained to predict the next one. Averaged over "
         "its {units} units, the forget gate falls from {before:.2f} to {at:.2f} at step {step}, "
         "a space: the largest one-step drop anywhere in this text. On average it sits lower at "
-        "spaces ({space:.2f} over the {n_space} spaces) than at the other characters ({other:.2f}): "
-        "when a word ends, the cells keep less of their old values.",
+        "spaces ({space:.2f} over the {n_space} spaces) than at the other characters "
+        "({other:.2f}): when a word ends, the cells keep less of their old values.",
         forget_at_space,
     ),
     Lesson(
-        "Input: a unit that writes only at brackets",
+        "Input: a unit that writes at brackets",
         "chars_lstm",
         1,
         "input",
         "The **input** gate decides {input}. Unit {unit}'s input gate is at least "
-        "{i_bracket_floor:.2f} at every bracket in this sentence, and only {i_other:.2f} on average "
-        "at the other characters: it updates its cell at brackets. What it writes is the "
-        "**candidate**, {candidate}: {g_open:+.2f} on average at '(' and {g_close:+.2f} at ')'.",
+        "{i_bracket_floor:.2f} at every bracket in this sentence, and only {i_other:.2f} on "
+        "average at the other characters. What it writes is input × **candidate**, the "
+        "candidate being {candidate}: {g_open:+.2f} on average at '(' and {g_close:+.2f} at ')'. "
+        "The candidate swings at many letters too, but with the input gate shut little of that "
+        "reaches the cell: outside brackets the write exceeds 0.5 at {n_other_writes} of "
+        "{n_other} characters ({other_writes}).",
         input_at_bracket,
     ),
     Lesson(
@@ -316,10 +326,10 @@ LESSONS = [
         3,
         "cell",
         "This LSTM reads '{word}', then {gap} more words ending in '... that town is in', where "
-        "it must answer {answer}. Run the same input with {other} (answer {other_answer}) in place of "
-        "{word} and measure how far apart the two cell states are at every step (the curve). "
-        "Before the town nothing differs. At the town they are {at_cue:.1f} apart; across the "
-        "gap the distance never falls below that, and at the question it is "
+        "it must answer {answer}. Run the same input with {other} (answer {other_answer}) in "
+        "place of {word} and measure how far apart the two cell states are at every step (the "
+        "curve). Before the town nothing differs. At the town they are {at_cue:.1f} apart; "
+        "across the gap the distance never falls below that, and at the question it is "
         "{at_query:.1f}: the difference grows instead of fading. With {same} instead (the same "
         "answer, {same_answer}) the states start {same_at_cue:.1f} apart and end "
         "{same_at_query:.2f} apart: the cells keep the answer, not the word.",

@@ -46,7 +46,7 @@ def test_forget_gate_drops_at_a_space():
 
 
 def test_input_gate_opens_at_brackets_and_writes_plus_and_minus():
-    _, m = _lesson("Input: a unit that writes only at brackets")
+    _, m = _lesson("Input: a unit that writes at brackets")
     i, g = m.trace.gate("input")[:, m.unit], m.trace.gate("candidate")[:, m.unit]
     labels = m.trace.labels
     bracket = np.array([t in "()" for t in labels])
@@ -55,6 +55,9 @@ def test_input_gate_opens_at_brackets_and_writes_plus_and_minus():
     assert i[~bracket].mean() < 0.3
     assert g[[t == "(" for t in labels]].mean() > 0.8
     assert g[[t == ")" for t in labels]].mean() < -0.8
+    written = np.abs(i * g)
+    assert written[bracket].min() > 0.85  # every bracket writes almost a full +-1
+    assert (written[~bracket] > 0.5).sum() == m.numbers["n_other_writes"] < 0.1 * (~bracket).sum()
 
 
 def test_cell_counts_bracket_depth():

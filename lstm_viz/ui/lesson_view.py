@@ -70,14 +70,13 @@ def _figures(k: int) -> None:
     fig = figs.step_lines(m.lines, tr.labels, m.step, m.ylabel, m.log, height=380)
     st.plotly_chart(fig, key="lv_lesson_lines", config={"displayModeBar": False})
     if "clamped" in m.extra:  # the answer before and after the clamp, side by side
-        left, right = st.columns(2)
-        for col, out, title in (
-            (left, m.preds, "as trained"),
-            (right, m.extra["clamped"], "clamped"),
-        ):
+        runs = ((m.preds, "as trained"), (m.extra["clamped"], "memory cells clamped"))
+        for col, (out, title) in zip(st.columns(2), runs, strict=True):
             p = np.exp(out[m.step] - out[m.step].max())  # softmax over the answers
-            col.caption(title)
-            col.image(svg.prediction_bars(cue.ANSWERS, p / p.sum(), m.step, top=3), width="stretch")
+            p /= p.sum()
+            col.metric(title, cue.ANSWERS[int(p.argmax())],
+                       f"p = {p.max():.3f}", delta_color="off")  # fmt: skip
+            col.image(svg.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
     elif m.unit is not None and tr.kind == "lstm":
         values = unit_values(tr, 0, 0, m.step, m.unit)
         token = figures.safe(tr.labels[m.step])
@@ -90,10 +89,24 @@ def _figures(k: int) -> None:
         st.plotly_chart(heat, key="lv_lesson_heatmap", config={"displayModeBar": False})
 
 
+def _nav(k: int) -> None:
+    c1, c2, c3 = st.columns([1, 1, 2])
+    c1.button("← Back", key="lv_lesson_back", on_click=_place, args=(k - 1,), width="stretch")
+    c2.button(
+        "Next →", key="lv_lesson_next", on_click=_place, args=(k + 1,), width="stretch",
+        disabled=k >= N, type="primary",
+    )  # fmt: skip
+    c3.button(
+        "Open this moment in the step-by-step view", key="lv_lesson_open",
+        on_click=_open_in_gates, args=(k,), width="stretch",
+    )  # fmt: skip
+
+
 def _stop(k: int, src) -> None:
     lesson, m = lessons.LESSONS[k - 1], lessons.moment(k - 1)
     ex = lessons.example(lesson.model, lesson.example)
     st.markdown(f"## {k} / {N} · {lesson.title}")
+    _nav(k)  # on top: the buttons stay in one place from stop to stop, whatever the figures
     left, right = st.columns([1, 1.15], gap="large")
     with left:
         st.markdown(lessons.text(k - 1))
@@ -110,16 +123,6 @@ def _stop(k: int, src) -> None:
             )  # fmt: skip
     with right:
         _figures(k)
-    c1, c2, c3 = st.columns([1, 1, 2])
-    c1.button("← Back", key="lv_lesson_back", on_click=_place, args=(k - 1,), width="stretch")
-    c2.button(
-        "Next →", key="lv_lesson_next", on_click=_place, args=(k + 1,), width="stretch",
-        disabled=k >= N, type="primary",
-    )  # fmt: skip
-    c3.button(
-        "Open this moment in the step-by-step view", key="lv_lesson_open",
-        on_click=_open_in_gates, args=(k,), width="stretch",
-    )  # fmt: skip
 
 
 def lesson_view(src, tr, preds, trace_id: str) -> None:
