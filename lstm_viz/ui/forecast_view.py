@@ -57,10 +57,16 @@ def _sidebar_entry(src) -> dict | None:
 
 
 def _not_forecast_ui(src) -> None:
+    config = getattr(src.model, "config", None)
+    why = (
+        "a forecasting model whose series is not stored with it"
+        if config is not None and config.task == "forecast"
+        else "not a forecasting model"
+    )
     st.info(
         f"This view is for forecasting models (the series tasks); the sidebar's model "
-        f"({plain(src.title)}) is not one with a stored series. Switch to a shipped one, or "
-        "train a quick model on your own CSV column below."
+        f"({plain(src.title)}) is {why}. Switch to a shipped one, or train a quick model on your "
+        "own CSV column below."
     )
     for col, name in zip(st.columns(len(SHIPPED)), SHIPPED, strict=True):
         col.button(
