@@ -1,32 +1,31 @@
 """Lesson mode as data: eight stops, each a moment found on a real input with a shipped model.
 
-Every stop names a shipped model and one of its task's examples; its `find` function traces that
-input and searches the trace for the moment (a step, often a unit) where the thing the stop talks
-about is visible, and returns the numbers its text quotes. The text is formatted with those
-numbers, so it can only say what the trace shows; tests/test_lessons.py re-checks every claim.
-
-What the shipped models really do shaped the tour. The cue LSTM does not close its forget gate at
-sentence ends, nor open its input gate widest on the name (its input gate is open at most steps),
-so those stops use what is visible instead: the character model's forget gate drops at spaces and
-its bracket unit writes only at brackets; the cue LSTM's cell keeps towns with different answers
-apart across 100 words and lets towns with the same answer merge; one unit's output gate opens at
-the question. The plain RNN keeps He/She apart but merges Boston into Santa Fe.
+Every stop names a shipped model, one of its task's examples and a `find` function from
+`lstm_viz.moments` that searches that input's trace for the moment and measures the numbers the
+stop's text quotes. The text is formatted with those numbers, so it can only say what the trace
+shows; tests/test_lessons.py re-checks every claim on the trace.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
+from lstm_viz.moments import (
+    Moment,
+    cell_counts_depth,
+    clamp_memory,
+    cue_carried,
+    example,
+    forget_at_space,
+    gradient_vanishes,
+    input_at_bracket,
+    output_release,
+    rnn_merges,
+)
 
-from lstm_viz import compare
-from lstm_viz.interventions import Clamp
-from lstm_viz.models import SequenceModel, load_shipped, shipped_metrics
-from lstm_viz.tasks import Example, chars, cue
-from lstm_viz.trace_result import LSTMTrace
+__all__ = ["GATES", "LESSONS", "Lesson", "Moment", "example", "moment", "text"]
 
 GATES = {  # the four gates in this app's words (the intro and the explanations use them)
     "forget": "how much of the old cell to keep",
@@ -34,19 +33,6 @@ GATES = {  # the four gates in this app's words (the intro and the explanations 
     "candidate": "the new candidate values (also called the input modulation)",
     "output": "what to pass on as the hidden state h",
 }
-
-
-@dataclass
-class Moment:
-    step: int  # where the lesson puts the view
-    unit: int | None  # the unit the text is about (None: the whole layer)
-    numbers: dict  # measured values the text quotes
-    lines: dict[str, np.ndarray]  # curves over the steps to draw, name -> (T,)
-    ylabel: str  # what the curves measure
-    log: bool = False  # draw the curves on a log axis
-    trace: LSTMTrace | None = None  # the lesson model's trace on its input
-    preds: np.ndarray | None = None  # its outputs (T, out)
-    extra: dict = field(default_factory=dict)  # e.g. a second model's trace
 
 
 @dataclass(frozen=True)
@@ -57,227 +43,6 @@ class Lesson:
     gate: str  # the gate or state shown as a heatmap row
     text: str  # explanation in Markdown, formatted with Moment.numbers
     find: Callable[[], Moment]
-
-
-@functools.lru_cache(maxsize=8)
-def model(name: str) -> SequenceModel:
-    return load_shipped(name)
-
-
-@functools.lru_cache(maxsize=16)
-def example(name: str, index: int) -> Example:
-    """The `index`-th example of the model's task (the sidebar offers the same list)."""
-    task = importlib.import_module(f"lstm_viz.tasks.{model(name).config.task}")
-    return task.examples()[index]
-
-
-def _trace(name: str, index: int, tokens: list[str] | None = None):
-    ex = example(name, index)
-    x = ex.x if tokens is None else cue.encode(tokens)
-    return model(name).trace(x, labels=list(tokens or ex.labels))
-
-
-def _probs(logits: np.ndarray) -> np.ndarray:
-    z = np.exp(logits - logits.max(-1, keepdims=True))
-    return z / z.sum(-1, keepdims=True)
-
-
-def _cue_steps(labels: list[str]) -> tuple[int, int]:
-    """(cue step, query step) of a cue example: the query is the step before the answer."""
-    at = next(k for k, t in enumerate(labels) if t in cue.CUE_ANSWER)
-    answer = next(k for k, t in enumerate(labels) if k > at and t in cue.ANSWERS)
-    return at, answer - 1
-
-
-def _swap(labels: list[str], at: int, word: str) -> list[str]:
-    return [word if k == at else t for k, t in enumerate(labels)]
-
-
-def forget_at_space() -> Moment:
-    tr, preds = _trace("chars_lstm", 0)
-    mean = tr.gate("forget").mean(axis=1)  # (T,) over all units
-    step = int(np.argmin(np.diff(mean))) + 1  # the largest one-step drop
-    space = np.array([t == chars.SPACE for t in tr.labels])
-    nums = dict(
-        units=tr.units("forget"),
-        token=tr.labels[step],
-        before=float(mean[step - 1]),
-        at=float(mean[step]),
-        space=float(mean[space].mean()),
-        other=float(mean[~space].mean()),
-        n_space=int(space.sum()),
-    )
-    lines = {"mean forget gate": mean}
-    return Moment(step, None, nums, lines, "mean forget gate", trace=tr, preds=preds)
-
-
-def _bracket_unit(tr: LSTMTrace) -> tuple[int, np.ndarray]:
-    """The unit whose input gate opens most at brackets compared with every other character."""
-    bracket = np.array([t in "()" for t in tr.labels])
-    i = tr.gate("input")
-    return int(np.argmax(i[bracket].mean(0) - i[~bracket].mean(0))), bracket
-
-
-def input_at_bracket() -> Moment:
-    tr, preds = _trace("chars_lstm", 1)
-    unit, bracket = _bracket_unit(tr)
-    i, g = tr.gate("input")[:, unit], tr.gate("candidate")[:, unit]
-    opens = [k for k, t in enumerate(tr.labels) if t == "("]
-    closes = [k for k, t in enumerate(tr.labels) if t == ")"]
-    nums = dict(
-        unit=unit,
-        i_bracket_min=float(i[bracket].min()),
-        i_bracket_floor=np.floor(float(i[bracket].min()) * 100) / 100,  # "at least" stays true
-        i_other=float(i[~bracket].mean()),
-        g_open=float(g[opens].mean()),
-        g_close=float(g[closes].mean()),
-        n_open=len(opens),
-        n_other=int((~bracket).sum()),
-        n_other_writes=int((np.abs(i * g)[~bracket] > 0.5).sum()),
-        other_writes=", ".join(
-            f"'{tr.labels[k]}' at step {k}"
-            for k in np.flatnonzero(~bracket & (np.abs(i * g) > 0.5))[:3]
-        ),
-    )
-    lines = {f"input gate, unit {unit}": i, f"written, input × candidate, unit {unit}": i * g}
-    return Moment(opens[0], unit, nums, lines, "value", trace=tr, preds=preds)
-
-
-def cell_counts_depth() -> Moment:
-    tr, preds = _trace("chars_lstm", 1)
-    unit, _ = _bracket_unit(tr)
-    depth = chars.bracket_depth("".join(" " if t == chars.SPACE else t for t in tr.labels))
-    cell = tr.gate("cell")[:, unit]
-    by_depth = {d: float(cell[depth == d].mean()) for d in sorted(set(depth.tolist()))}
-    nums = dict(
-        unit=unit,
-        r=float(np.corrcoef(cell, depth)[0, 1]),
-        by_depth=by_depth,
-        levels=", ".join(f"{v:+.2f} at depth {d}" for d, v in by_depth.items()),
-    )
-    lines = {f"cell, unit {unit}": cell, "bracket depth": depth.astype(float)}
-    step = int(np.argmax(depth))  # the first step at the deepest level
-    return Moment(step, unit, nums, lines, "value", trace=tr, preds=preds)
-
-
-def cue_carried() -> Moment:
-    tr, preds = _trace("cue_lstm", 3)
-    at, q = _cue_steps(tr.labels)
-    word, answer = tr.labels[at], cue.CUE_ANSWER[tr.labels[at]]
-    # the same input with another town: one whose state has another answer, one the same answer
-    other = next(t for t in cue.TOWNS if cue.TOWNS[t] != answer)
-    same = next(t for t in cue.TOWNS if t != word and cue.TOWNS[t] == answer)
-    dist, said = {}, {}
-    for town in (other, same):
-        tr2, preds2 = _trace("cue_lstm", 3, _swap(tr.labels, at, town))
-        dist[town] = np.linalg.norm(tr.gate("cell") - tr2.gate("cell"), axis=1)  # (T,)
-        said[town] = cue.ANSWERS[int(preds2[q].argmax())]
-    d, s = dist[other], dist[same]
-    nums = dict(
-        word=word, answer=answer, other=other, other_answer=said[other], same=same,
-        same_answer=said[same], gap=q - at, at_cue=float(d[at]),
-        min_gap=float(d[at : q + 1].min()), at_query=float(d[q]),
-        same_at_cue=float(s[at]), same_at_query=float(s[q]),
-    )  # fmt: skip
-    lines = {f"{word} vs {other}": d, f"{word} vs {same}": s}
-    return Moment((at + q) // 2, None, nums, lines, "distance between cell states", True, tr, preds)
-
-
-def output_release() -> Moment:
-    tr, preds = _trace("cue_lstm", 3)
-    at, q = _cue_steps(tr.labels)
-    o, h, c = tr.gate("output"), tr.gate("hidden"), tr.gate("cell")
-    gap = slice(at + 1, q - 4)  # the filler only (the query clause starts 5 steps before q)
-    unit = int(np.argmax(o[q] - np.median(o[gap], axis=0)))
-    p = _probs(preds[q])
-    nums = dict(
-        unit=unit, o_gap=float(np.median(o[gap, unit])), o_query=float(o[q, unit]),
-        h_gap=float(np.median(np.abs(h[gap, unit]))), h_query=float(h[q, unit]),
-        c_gap=float(np.median(c[gap, unit])), token=tr.labels[q],
-        answer=cue.ANSWERS[int(p.argmax())], p=float(p.max()),
-    )  # fmt: skip
-    lines = {f"output gate, unit {unit}": o[:, unit], f"hidden, unit {unit}": h[:, unit]}
-    return Moment(q, unit, nums, lines, "value", trace=tr, preds=preds)
-
-
-def clamp_memory() -> Moment:
-    tr, preds = _trace("cue_lstm", 3)
-    at, q = _cue_steps(tr.labels)
-    memory = shipped_metrics("cue_lstm")["memory"]
-    units = [u["unit"] for u in memory["cue_units"]]
-    ex = example("cue_lstm", 3)
-    hold = [Clamp("cell", 0.0, units=units, steps=range(at + 1, tr.steps))]
-    tr2, preds2 = model("cue_lstm").trace(ex.x, interventions=hold, labels=list(ex.labels))
-    p, p2 = _probs(preds[q]), _probs(preds2[q])
-    right = cue.ANSWERS.index(cue.CUE_ANSWER[tr.labels[at]])
-    nums = dict(
-        units=", ".join(map(str, units)), word=tr.labels[at], before=cue.ANSWERS[int(p.argmax())],
-        p_before=float(p.max()), after=cue.ANSWERS[int(p2.argmax())], p_after=float(p2.max()),
-        p_right_after=float(p2[right]), eta2=memory["cue_units"][0]["eta2"],
-        heldout=memory["accuracy_cue_units_cell_clamped_0"], gap=memory["gap"],
-        acc=shipped_metrics("cue_lstm")["accuracy_by_gap"][str(memory["gap"])],
-    )  # fmt: skip
-    u = units[0]
-    lines = {
-        f"cell {u} as trained": tr.gate("cell")[:, u],
-        f"cell {u} clamped to 0": tr2.gate("cell")[:, u],
-    }
-    return Moment(q, u, nums, lines, "cell value", False, tr, preds, {"clamped": preds2})
-
-
-def rnn_merges() -> Moment:
-    tr, preds = _trace("cue_rnn_tanh", 1)
-    at, q = _cue_steps(tr.labels)
-    word, answer = tr.labels[at], cue.CUE_ANSWER[tr.labels[at]]
-    other = next(t for t in cue.TOWNS if cue.TOWNS[t] not in (answer, "New Mexico", "Colorado"))
-    dist, said = {}, {}
-    for core in ("cue_rnn_tanh", "cue_lstm"):
-        a, _ = _trace(core, 1)
-        b, pb = _trace(core, 1, _swap(tr.labels, at, other))
-        dist[core] = np.linalg.norm(a.gate("hidden") - b.gate("hidden"), axis=1)
-        said[core] = cue.ANSWERS[int(pb[q].argmax())]
-    r = dist["cue_rnn_tanh"]
-    merged = at + int(np.argmax(r[at:] < 1e-3)) if (r[at:] < 1e-3).any() else q
-    # fairness: the same RNN on a name cue at gap 100 (the example the gradient stop uses)
-    names, _ = _trace("cue_rnn_tanh", 2)
-    n_at, n_q = _cue_steps(names.labels)
-    swap = "Martha" if cue.CUE_ANSWER[names.labels[n_at]] == "He" else "Robert"
-    flip, _ = _trace("cue_rnn_tanh", 2, _swap(names.labels, n_at, swap))
-    p = _probs(preds[q])
-    held = compare.accuracy_by_answer(model("cue_rnn_tanh"), 100)  # the recorded test set
-    nums = dict(
-        names_right=sum(held[a]["correct"] for a in ("He", "She")),
-        names_n=sum(held[a]["n"] for a in ("He", "She")),
-        learned=sum(v["correct"] == v["n"] for v in held.values()),
-        merged_token=tr.labels[merged],
-        rnn_query_text="exactly 0" if r[q] == 0 else f"{r[q]:.1e}",
-        word=word, answer=answer, other=other, other_answer=cue.TOWNS[other],
-        rnn_said=said["cue_rnn_tanh"], lstm_said=said["cue_lstm"], rnn_at_cue=float(r[at]),
-        merged=merged, rnn_at_query=float(r[q]), lstm_at_query=float(dist["cue_lstm"][q]),
-        p_answer=float(p[cue.ANSWERS.index(answer)]), name=names.labels[n_at], swap=swap,
-        name_gap=n_q - n_at,
-        name_at_query=float(np.linalg.norm(names.gate("hidden")[n_q] - flip.gate("hidden")[n_q])),
-    )  # fmt: skip
-    lines = {"RNN (tanh)": r, "LSTM": dist["cue_lstm"]}
-    return Moment(merged, None, nums, lines, "distance between hidden states", True, tr, preds)
-
-
-def gradient_vanishes() -> Moment:
-    tr, preds = _trace("cue_rnn_tanh", 2)
-    at, q = _cue_steps(tr.labels)
-    answer = cue.CUE_ANSWER[tr.labels[at]]
-    ids = example("cue_rnn_tanh", 2).x
-    lines, nums = {}, dict(word=tr.labels[at], answer=answer, gap=q - at)
-    for name, title in compare.CUE_MODELS.items():
-        sal = compare.answer_saliency(compare.float64_copy(model(name)), ids, q, answer)
-        key = name.removeprefix("cue_").removesuffix("_tanh")
-        lines[title] = np.where(np.arange(len(sal)) <= q, sal, np.nan)  # nothing after q
-        nums[f"{key}_cue"] = float(sal[at])
-        nums[f"{key}_rate"] = compare.decades_per_step(sal, at + 1, q - 1)
-        probs = compare.answer_probs(model(name), ids, q)
-        nums[f"{key}_p"] = float(probs[cue.ANSWERS.index(answer)])
-    nums["p_min"] = min(nums["rnn_p"], nums["gru_p"], nums["lstm_p"])
-    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds)
 
 
 LESSONS = [
