@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+# imported here, when the app loads, and not lazily by the first CSV upload: a first import in
+# one session's thread leaves a half-initialised pandas in sys.modules, which plotly, building
+# another session's figure at that moment, uses and fails on ("partially initialized module
+# 'pandas' has no attribute 'Series'"; seen with bench/load.py)
+import pandas  # noqa: F401
 import streamlit as st
 from torch import nn
 
