@@ -9,6 +9,7 @@ on the page as plain text.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,26 @@ def test_html_and_script_in_user_text_never_run(tmp_path):
         page.set_content(f"<title>t</title><body>{IMG}</body>")
         page.wait_for_function("window.__xss === 1", timeout=10_000)
     assert not dialogs, dialogs
+
+
+@needs
+def test_an_upload_over_the_limit_is_refused_with_the_limit_in_the_browser():
+    """Streamlit's uploader refuses a file over server.maxUploadSize (8 MB) before sending it,
+    with a message that states the limit; the app goes on with the next, good file."""
+    big = b"value\n" + b"0.123456789\n" * (9 * 2**20 // 12)  # 9 MB
+    good = b"value\n" + b"".join(f"{np.sin(k / 4):.4f}\n".encode() for k in range(30))
+    with (
+        streamlit_server() as url,
+        sync_api.sync_playwright() as p,
+        chromium_context(p) as ctx,
+    ):
+        page = ctx.new_page()
+        page.goto(url + "/?model=demo_untrained_lstm&input=csv")
+        upload = page.locator(".st-key-lv_csv input[type=file]")
+        upload.wait_for(state="attached", timeout=120_000)
+        upload.set_input_files(files=[{"name": "big.csv", "mimeType": "text/csv", "buffer": big}])
+        # e.g. "Error: File must be 8.0MB or smaller." (not the dropzone's "Limit 8MB per file")
+        refusal = page.get_by_text(re.compile(r"must be 8(\.0)? ?MB or smaller"))
+        refusal.first.wait_for(timeout=30_000)
+        upload.set_input_files(files=[{"name": "ok.csv", "mimeType": "text/csv", "buffer": good}])
+        page.wait_for_selector(".st-key-lv_heatmaps .heatmaplayer", timeout=60_000)

@@ -466,3 +466,28 @@ def test_clamp_outside_0_1_in_the_app_and_the_shared_model_is_never_mutated():
     after = loaders.load_model("cue_lstm").state_dict()
     for key, value in before.items():
         assert torch.equal(value, after[key]), key
+
+
+# --- server settings and static checks ----------------------------------------------------------
+
+
+def test_server_config_is_offline_safe_and_matches_the_limits():
+    import tomllib
+
+    root = Path(APP).parent
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    assert config["browser"]["gatherUsageStats"] is False  # offline classrooms
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["headless"] is True
+    assert config["server"]["maxUploadSize"] * MB == MAX_UPLOAD_BYTES  # one limit, two places
+    assert config["client"]["showErrorDetails"] in ("none", False)  # no stack traces to users
+
+
+def test_no_raw_html_from_python_code():
+    """unsafe_allow_html never appears; st.html only carries the app's own CSS (no user text)."""
+    root = Path(APP).parent
+    for path in [Path(APP), *sorted((root / "lstm_viz").rglob("*.py"))]:
+        text = path.read_text()
+        assert "unsafe_allow_html" not in text, path
+        for line in (ln for ln in text.splitlines() if "st.html(" in ln):
+            assert re.search(r"st\.html\((CSS|marker_css\()", line), (path, line)
