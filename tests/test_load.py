@@ -69,7 +69,9 @@ def test_traces_are_byte_identical_across_processes():
 
 
 def test_thirty_concurrent_sessions_on_the_real_server():
-    load = pytest.importorskip("load")  # bench/load.py
+    pytest.importorskip("websockets")  # streamlit's own dependency; the client speaks it
+    import load  # bench/load.py
+
     r = load.run_load(SESSIONS)
     print(
         f"\n{r.sessions} sessions in {r.seconds:.1f} s; server RSS MB: idle {r.rss['idle']:.0f}, "
