@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from lstm_viz.cells import SIGMOID_NAMES
+from lstm_viz.checks import whole_number
 from lstm_viz.trace_result import LSTMTrace
 
 
@@ -89,6 +90,7 @@ def saliency(
     too. `model` is any module wrapping one nn.LSTM / GRU / RNN (or that core itself); its output
     must put time on axis 1 when the core is batch_first and 3-D, else on axis 0.
     """
+    step = whole_number(step, "step")
     core = core or next((m for m in model.modules() if isinstance(m, nn.RNNBase)), None)
     if core is None:
         raise ValueError("no nn.LSTM / GRU / RNN inside this model; pass core= explicitly")
@@ -125,12 +127,13 @@ def saliency(
 def _one(tr: LSTMTrace, name: str, layer: int, direction: int, batch: int) -> np.ndarray:
     values = tr.gate(name, layer, direction)
     if tr.batched:
-        if not 0 <= batch < tr.batch_size:
+        if not 0 <= whole_number(batch, "batch") < tr.batch_size:
             raise ValueError(f"batch {batch} out of range; the trace holds {tr.batch_size}")
         values = values[batch]
     return values
 
 
 def _check_step(tr: LSTMTrace, step: int) -> None:
+    whole_number(step, "step")
     if not 0 <= step < tr.steps:
         raise ValueError(f"step {step} out of range; the trace has steps 0..{tr.steps - 1}")

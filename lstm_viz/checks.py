@@ -100,3 +100,11 @@ def initial_state(module, kind, state, b, batched, dtype):
             raise ValueError(f"{label} contains NaN or inf")
         out.append(p)
     return out[0], (out[1] if kind == "lstm" else None)
+
+
+def whole_number(value, what: str) -> int:
+    """`value` as an int if it is a whole number (int or numpy integer, not bool), else a
+    ValueError: a float or a string here is a mistake that indexing would hide or crash on."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{what} must be a whole number, got {value!r}; e.g. {what}=0")
+    return int(value)

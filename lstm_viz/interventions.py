@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from lstm_viz.cells import SIGMOID_NAMES, TANH_NAMES
+from lstm_viz.checks import whole_number
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,11 @@ class Clamp:
     direction: int | None = None
 
     def __post_init__(self):
-        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+        number = (int, float, np.integer, np.floating)
+        if isinstance(self.value, (bool, np.bool_)) or not isinstance(self.value, number):
             raise ValueError(f"Clamp value must be a number, got {self.value!r}")
         value = float(self.value)
+        object.__setattr__(self, "value", value)
         if value != value or abs(value) == float("inf"):
             raise ValueError("Clamp value must be finite; use a number such as 0.0 or 1.0")
         if self.name in SIGMOID_NAMES and not 0.0 <= value <= 1.0:
@@ -44,10 +48,17 @@ class Clamp:
         if self.name in TANH_NAMES and not -1.0 <= value <= 1.0:
             raise ValueError(f"{self.name!r} is a tanh output in -1..1; got {value}")
         # freeze iterables (a range or generator would be consumed once otherwise)
-        if self.steps is not None:
-            object.__setattr__(self, "steps", tuple(int(s) for s in self.steps))
-        if self.units is not None:
-            object.__setattr__(self, "units", tuple(int(u) for u in self.units))
+        for field_name in ("steps", "units"):
+            given = getattr(self, field_name)
+            if given is None:
+                continue
+            if isinstance(given, (int, np.integer, str)):
+                raise ValueError(
+                    f"Clamp {field_name} must be a list or range, got {given!r}; "
+                    f"e.g. {field_name}=[{given!s}] or {field_name}=range(10, 20)"
+                )
+            items = tuple(whole_number(v, f"each of Clamp {field_name}") for v in given)
+            object.__setattr__(self, field_name, items)
 
 
 class ClampPlan:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lstm_viz.checks import whole_number
+
 
 @dataclass
 class LSTMTrace:
@@ -84,6 +86,7 @@ class LSTMTrace:
 
     def _check_where(self, name: str, layer: int, direction: int) -> None:
         self._check_name(name)
+        whole_number(layer, "layer"), whole_number(direction, "direction")
         if not 0 <= layer < self.num_layers:
             raise ValueError(f"layer {layer} out of range; the module has {self.num_layers}")
         if not 0 <= direction < self.num_directions:

@@ -320,13 +320,16 @@ def test_clamp_values_outside_their_range_are_refused_with_the_reason(name, valu
         lstm_viz.Clamp(name, value)
 
 
-# the engine indexes with these before checking their type: IndexError / TypeError today
-# (lstm_viz/trace_result.py, analysis.py, interventions.py belong to the lead; see the report)
 @needs_shipped
-@pytest.mark.xfail(strict=True, reason="engine: non-integer step/layer/units not yet refused")
 @pytest.mark.parametrize(
     "call",
-    ["gate_layer_half", "retention_step_str", "saliency_step_float", "clamp_steps_int"],
+    [
+        "gate_layer_half",
+        "retention_step_str",
+        "saliency_step_float",
+        "clamp_steps_int",
+        "clamp_units_half",
+    ],
 )
 def test_non_integer_parameters_are_refused(call):
     model = loaders.load_model("cue_lstm")
@@ -337,9 +340,15 @@ def test_non_integer_parameters_are_refused(call):
         "retention_step_str": lambda: analysis.retention(tr, 0, "2"),
         "saliency_step_float": lambda: analysis.saliency(model, ids, 2.5),
         "clamp_steps_int": lambda: lstm_viz.Clamp("forget", 0.0, steps=3),
+        "clamp_units_half": lambda: lstm_viz.Clamp("forget", 0.0, units=[0.5]),
     }[call]
     with pytest.raises(ValueError):
         fn()
+
+
+def test_numpy_numbers_are_fine_clamp_values_and_indices():
+    c = lstm_viz.Clamp("forget", np.float32(0.5), units=np.array([1, 2]), steps=np.arange(3))
+    assert c.value == 0.5 and c.units == (1, 2) and c.steps == (0, 1, 2)
 
 
 # --- the app ------------------------------------------------------------------------------------

@@ -75,7 +75,8 @@ def test_memory_view_every_control_on_the_demo():
     model = loaders.load_model(DEMO)
     tr, _ = model.trace(_demo_x(at))
     kept = lstm_viz.retention(tr, 0, 40)
-    np.testing.assert_allclose(_ys(spec["lv_mem_retention"]["data"][0]), kept[:, 7], rtol=1e-6)
+    # a product of 40 float32 gates: ~1e-7 per factor if the GEMM's thread count differs
+    np.testing.assert_allclose(_ys(spec["lv_mem_retention"]["data"][0]), kept[:, 7], rtol=2e-5)
     # the saliency bars are lstm_viz.saliency of the model at this step
     sal = lstm_viz.saliency(model, _demo_x(at), 40)
     shown = _ys(spec["lv_mem_saliency"]["data"][0])  # on a log axis a 0 is left out (NaN)
