@@ -98,3 +98,13 @@ def chromium_context(playwright, width: int = 1500, height: int = 1100):
             yield ctx
         finally:
             ctx.close()
+
+
+def screenshot_dir() -> Path:
+    """Where browser tests save screenshots: docs/ (the README's pictures) only when asked with
+    LSTM_VIZ_SCREENSHOTS=1, so an ordinary test run leaves the work tree untouched."""
+    if os.environ.get("LSTM_VIZ_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[1] / "docs"
+    out = Path(tempfile.gettempdir()) / "lstm_viz_screenshots"
+    out.mkdir(exist_ok=True)
+    return out

@@ -1,6 +1,7 @@
 """The app in a real browser: `streamlit run app.py`, headless Chromium, press next-step.
 
-Saves docs/screenshot.png (the README's screenshot is made this way).
+Saves screenshot.png: to docs/ with LSTM_VIZ_SCREENSHOTS=1, which is how the README's screenshot
+is made.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import pytest
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from browser_util import CHROMIUM, chromium_context, streamlit_server  # noqa: E402
+from browser_util import CHROMIUM, chromium_context, screenshot_dir, streamlit_server  # noqa: E402
 
-SHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshot.png"
+SHOT = screenshot_dir() / "screenshot.png"
 STEP = ".st-key-lv_step [data-testid='stSliderThumbValue']"
 # the cell diagram is an SVG image: its text is in the data URL
 DIAGRAM = "atob(document.querySelector('.st-key-lv_cell_diagram img').src.split(',')[1])"

@@ -12,9 +12,9 @@ import pytest
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from browser_util import CHROMIUM, chromium_context, streamlit_server  # noqa: E402
+from browser_util import CHROMIUM, chromium_context, screenshot_dir, streamlit_server  # noqa: E402
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = screenshot_dir()
 
 
 def _errors(page) -> list[str]:

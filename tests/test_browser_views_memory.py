@@ -12,11 +12,11 @@ import pytest
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from browser_util import CHROMIUM, chromium_context, streamlit_server  # noqa: E402
+from browser_util import CHROMIUM, chromium_context, screenshot_dir, streamlit_server  # noqa: E402
 
 from lstm_viz.ui import loaders  # noqa: E402
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = screenshot_dir()
 PLOT = ".st-key-{} .main-svg"  # a Plotly chart has drawn when its SVG is in the page
 STEP = ".st-key-lv_step [data-testid='stSliderThumbValue']"
 WIDTH, TALL = 1500, 2600  # px of the window; screenshots are as tall as their view
