@@ -23,11 +23,8 @@ import hashlib
 import io
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser_util import free_port  # noqa: E402
+from browser_util import streamlit_process  # noqa: E402
 from st_client import Session  # noqa: E402
 
 KINDS = ("generated", "text", "upload", "csv", "intervene", "bad_then_good")
@@ -65,35 +62,8 @@ class Outcome:
 def server(log_path: str | None = None, timeout: float = 90.0):
     """`streamlit run app.py` on a free loopback port; yields (url, pid). The server's output
     goes to `log_path` when given (tracebacks of failed runs are there)."""
-    port = free_port()
-    log = open(log_path, "wb") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
-    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    cmd += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:  # ready when the health endpoint answers
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start: {log.read()[-2000:]!r}")
-            time.sleep(0.1)
+    with streamlit_process(timeout, log_path=log_path) as (url, proc):
         yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def rss_mb(pid: int) -> float:

@@ -34,31 +34,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(timeout: float = 60.0, script: Path = ROOT / "app.py"):
-    """Yield the base URL of a fresh server for `script`; stop it (and only it) afterwards."""
+def streamlit_process(timeout: float = 60.0, script: Path = ROOT / "app.py", log_path=None):
+    """Yield (base URL, process) of a fresh server for `script` on loopback; stop it (and only
+    it) afterwards. Its output goes to `log_path` if given (else a temporary file)."""
     port = free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(script),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    log = open(log_path, "w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
+    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+    cmd += ["--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -73,7 +58,7 @@ def streamlit_server(timeout: float = 60.0, script: Path = ROOT / "app.py"):
                 log.seek(0)
                 raise RuntimeError(f"streamlit did not start: {log.read()[-2000:]!r}")
             time.sleep(0.1)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -81,6 +66,13 @@ def streamlit_server(timeout: float = 60.0, script: Path = ROOT / "app.py"):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def streamlit_server(timeout: float = 60.0, script: Path = ROOT / "app.py"):
+    """Yield the base URL of a fresh server for `script` (see `streamlit_process`)."""
+    with streamlit_process(timeout, script) as (url, _):
+        yield url
 
 
 @contextlib.contextmanager
