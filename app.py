@@ -50,13 +50,16 @@ VIEWS = {
 }
 
 
+# the shared widgets each view draws itself (keys used across views)
+DRAWS = {
+    "Gates, step by step": ("lv_step", "lv_pinned"),
+    "Memory": ("lv_step",),
+    "Intervene": ("lv_step",),
+}
+
+
 def main() -> None:
     st.set_page_config(page_title="lstm_viz", page_icon="🔬", layout="wide")
-    # widget state lives only while its widget is drawn; views without the step slider would
-    # drop it, so the step is carried across every rerun (before any widget is created)
-    for key in ("lv_step", "lv_pinned"):
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
     torch.set_num_threads(1)  # a classroom server shares its cores between sessions
     src = source_ui()
     if src is None:
@@ -74,7 +77,14 @@ def main() -> None:
     # only the chosen view runs: tabs would compute every view on every rerun
     st.session_state.setdefault("lv_view", next(iter(VIEWS)))  # a view may set it (find a cell)
     name = st.segmented_control("View", list(VIEWS), key="lv_view", label_visibility="collapsed")
-    VIEWS[name or next(iter(VIEWS))](src, tr, preds, trace_id)
+    name = name or next(iter(VIEWS))
+    # widget state lives only while its widget is drawn: carry the step and the pinned units
+    # through a view that does not draw them (only then: rewriting a drawn widget's value would
+    # fight the browser's newer one while the user holds an arrow key)
+    for key in {"lv_step", "lv_pinned"} - set(DRAWS.get(name, ())):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    VIEWS[name](src, tr, preds, trace_id)
 
 
 if __name__ == "__main__":
