@@ -7,9 +7,10 @@ edit of the layer's weights:
   which exp over- or underflows to exactly those values);
 - an LSTM cell set to v (|v| <= 1): forget = 0, input = 1, candidate = v, so c_t = v;
 - a hidden unit set to v at step t (LSTM or plain RNN): from step t + 1 on, the step that reads it,
-  fold W_hh[:, u] * v into b_hh and zero column u; the kernel's own h there is replaced after.
+  fold W_hh[:, u] * v into b_hh and zero column u; the kernel's own h there is replaced after;
+- a GRU hidden unit set to v (|v| <= 1): update = 0 and new = v, so h_t = v.
 The kernel then runs run by run from the state the previous run left. What no weight edit can
-express (a GRU hidden clamp, an LSTM cell beyond -1..1, a projected unit before projection) returns
+express (an LSTM cell or GRU hidden beyond -1..1, a unit before the projection) returns
 None, and the trace runs those steps one at a time instead.
 """
 
@@ -42,7 +43,7 @@ class Run:
 def plan_runs(plan: ClampPlan, kind: str, w: LayerWeights) -> list[Run] | None:
     """Split the steps into runs of unchanging edits, each with its edited weights."""
     masks, values = dict(plan.masks), dict(plan.values)
-    if "hidden" in masks:  # a clamped h_t is read at step t + 1: that is where W_hh changes
+    if "hidden" in masks and kind != "gru":  # h_t is read at step t + 1: W_hh changes there
         shift = lambda a: torch.cat([torch.zeros_like(a[:1]), a[:-1]])  # noqa: E731
         masks["hidden_read"] = shift(masks.pop("hidden"))
         values["hidden_read"] = shift(values.pop("hidden"))
@@ -75,8 +76,6 @@ def _edit(active: dict, values: dict, kind: str, w: LayerWeights) -> LayerWeight
     b_ih = zeros.clone() if w.b_ih is None else w.b_ih.clone()
     b_hh = zeros.clone() if w.b_hh is None else w.b_hh.clone()
     if "hidden_read" in active:  # first, so a gate row set below is not touched again
-        if kind == "gru":
-            return None  # GRU's h_t = ... + z_t * h_{t-1} reads h outside W_hh
         units, v = active["hidden_read"], values["hidden_read"]
         b_hh += w_hh[:, units] @ v[units]
         w_hh[:, units] = 0
@@ -88,12 +87,18 @@ def _edit(active: dict, values: dict, kind: str, w: LayerWeights) -> LayerWeight
         w_ih[rows], w_hh[rows], b_hh[rows] = 0, 0, 0
         b_ih[rows] = pre[units]
 
-    for name, units in active.items():
-        v = values[name]
+    # states last: a cell (or GRU hidden) clamp must win over a gate clamp on the same unit
+    for name in sorted(active, key=lambda n: n in ("cell", "hidden")):
+        units, v = active[name], values[name]
         if name in SIGMOIDS:
             set_rows(name, units, _pre_activation(v, sigmoid=True))
         elif name in ("candidate", "new"):
             set_rows(name, units, _pre_activation(v, sigmoid=False))
+        elif name == "hidden" and kind == "gru":  # h_t = (1 - z) n + z h_(t-1) with z = 0, n = v
+            if bool((v[units].abs() > 1).any()):
+                return None  # n lies in -1..1: only the step path can set a larger h
+            set_rows("update", units, torch.full_like(v, -SATURATE))
+            set_rows("new", units, _pre_activation(v, sigmoid=False))
         elif name == "cell":
             if bool((v[units].abs() > 1).any()):
                 return None  # i * g lies in -1..1: only the step path can set a larger cell

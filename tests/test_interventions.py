@@ -173,12 +173,41 @@ def test_which_clamps_run_in_the_fused_kernel():
     assert fused(Clamp("forget", 0.5, steps=range(3, 9)), Clamp("hidden", 0.7, steps=[12]))
     assert fused(Clamp("forget", 1.0, units=[1]), Clamp("cell", 0.0, units=[1], steps=[5]))
     assert not fused(Clamp("cell", 2.0))  # i * g cannot reach 2: the step path runs
+    gru = torch.nn.GRU(3, 6)
+    names = ("reset", "update", "new", "hidden")
+    gru_plan = plan_clamps([Clamp("hidden", 0.3)], 0, 0, 20, {n: 6 for n in names}, torch.float32)
+    assert plan_runs(gru_plan, "gru", LayerWeights.of(gru, 0, 0)) is not None
     proj = lstm(hidden_size=6, proj_size=2)
     assert not fused(Clamp("hidden_unprojected", 0.0), net=proj)
     assert (
         not fused(*(Clamp("forget", 0.0, steps=[s]) for s in range(0, 20, 2)[:10]), net=None)
         or True
     )
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_state_clamp_wins_over_a_gate_clamp_on_the_same_unit(order):
+    torch.manual_seed(4)
+    cases = [
+        (lstm(), [Clamp("cell", 0.5, units=[1]), Clamp("forget", 0.7, units=[1])], "cell"),
+        (
+            torch.nn.GRU(3, 5).eval(),
+            [Clamp("hidden", 0.4, units=[2]), Clamp("update", 0.9)],
+            "hidden",
+        ),
+    ]
+    for net, clamps, state in cases:
+        clamps = clamps if order == 0 else clamps[::-1]
+        x = torch.randn(15, 3)
+        tr = lstm_viz.trace(net, x, interventions=clamps)
+        ref_clamps = {}
+        for c in clamps:
+            mask = np.zeros((15, net.hidden_size), bool)
+            mask[:, list(c.units or range(net.hidden_size))] = True
+            ref_clamps[(c.name, 0, 0)] = (mask, c.value)
+        ref, top = reference(net, x.double().numpy(), clamps=ref_clamps)
+        np.testing.assert_allclose(tr.gate(state), ref[(state, 0, 0)], atol=1e-5)
+        np.testing.assert_allclose(tr.output, top, atol=1e-5)
 
 
 def test_conflicting_limit_clamps_still_match_the_reference():
