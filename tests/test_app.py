@@ -24,12 +24,6 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 DEMO = loaders.DEMO
 
 
-
-
-
-
-
-
 def step_of(at: AppTest) -> int:
     return at.slider(key="lv_step").value
 

@@ -41,11 +41,6 @@ MB = 2**20
 # --- helpers ------------------------------------------------------------------------------------
 
 
-
-
-
-
-
 def assert_refused(at: AppTest, pattern: str, case: str) -> None:
     """No exception, one error box whose text matches `pattern`, no heatmaps of a stale input."""
     assert not at.exception, (case, [e.value for e in at.exception])

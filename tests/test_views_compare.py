@@ -19,8 +19,6 @@ from lstm_viz.tasks import cue  # noqa: E402
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-
-
 def answers(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 

@@ -315,7 +315,7 @@ def page_url() -> str:
 
 
 def link_ui() -> None:
-    """"Copy link to this page": the address that restores this model, input, view, step,
+    """The "Copy link to this page" control: the address that restores this model, input, view, step,
     unit, lesson stop and clamps (st.code has a copy button)."""
     with st.popover("Copy link to this page", icon=":material/link:"):
         st.code(page_url(), language=None, wrap_lines=True)
