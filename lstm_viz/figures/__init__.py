@@ -27,21 +27,10 @@ from lstm_viz.figures.predictions import (
     prediction_bars,
     prediction_change_figure,
 )
-from lstm_viz.figures.style import (
-    DIVERGING,
-    GATE_SCALE,
-    MARGIN,
-    TEMPLATE,
-    safe,
-    step_categories,
-    value_scale,
-)
+from lstm_viz.figures.style import MARGIN, safe, step_categories
 
 __all__ = [
-    "DIVERGING",
-    "GATE_SCALE",
     "MARGIN",
-    "TEMPLATE",
     "accuracy_by_gap",
     "adding_mse",
     "cell_diagram",
@@ -61,5 +50,4 @@ __all__ = [
     "step_categories",
     "step_lines",
     "unit_strip",
-    "value_scale",
 ]
