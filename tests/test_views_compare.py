@@ -153,10 +153,10 @@ def test_lesson_restore_and_open_in_the_step_view(app):
 
 
 def test_step_lines_log_floor_gaps_and_bad_shapes():
-    from lstm_viz import figures_compare as figs
+    from lstm_viz import figures
 
     labels = ["a", "b", "<b>c</b>", "d"]
-    fig = figs.step_lines(
+    fig = figures.step_lines(
         {"x": np.array([0.0, 1e-3, 1.0, np.nan])}, labels, step=2, log=True, marks={1: "cue"}
     )
     y = np.asarray(fig.data[0].y, dtype=float)
@@ -164,6 +164,6 @@ def test_step_lines_log_floor_gaps_and_bad_shapes():
     assert "exact zeros drawn at 1e-04" in fig.layout.title.text
     assert "<b>" not in "".join(fig.data[0].customdata)  # user text is escaped
     with pytest.raises(ValueError, match="one value per step"):
-        figs.step_lines({"x": np.zeros(3)}, labels)
+        figures.step_lines({"x": np.zeros(3)}, labels)
     with pytest.raises(ValueError, match="same length"):
-        figs.forecast_figure(np.zeros(4), labels, np.zeros(3), 2, 1, {})
+        figures.forecast_figure(np.zeros(4), labels, np.zeros(3), 2, 1, {})

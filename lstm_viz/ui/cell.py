@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import diagram, svg
+from lstm_viz import figures
 from lstm_viz.models import SequenceModel
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui import state
@@ -32,10 +32,7 @@ def unit_values(tr: LSTMTrace, layer: int, direction: int, step: int, unit: int)
 def diagram_figure(tr: LSTMTrace, layer: int, direction: int, step: int, unit: int):
     values = unit_values(tr, layer, direction, step, unit)
     token = (tr.labels or [""] * tr.steps)[step]
-    draw = {"lstm": diagram.lstm_cell_diagram, "gru": diagram.gru_cell_diagram}.get(
-        tr.kind, diagram.rnn_cell_diagram
-    )
-    return draw(values, unit, step, token)
+    return figures.cell_diagram(tr.kind, values, unit, step, token)
 
 
 def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> None:
@@ -52,7 +49,7 @@ def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> No
     if out.size > 1:
         names = names if names and len(names) == out.size else [f"out {k}" for k in range(out.size)]
         p = np.exp(out - out.max())
-        st.image(svg.prediction_bars(names, p / p.sum(), step), width="stretch")
+        st.image(figures.prediction_bars(names, p / p.sum(), step), width="stretch")
         return
     label = names[0] if names else "output"
     value = float(out[0])
@@ -72,10 +69,10 @@ def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
     # every step, which cost more than everything else in a step (see bench/app_speed.py)
     values = unit_values(tr, view.layer, view.direction, step, unit)
     with st.container(key="lv_cell_diagram"):
-        st.image(diagram.cell_diagram_svg(tr.kind, values, unit, step, token), width="stretch")
+        st.image(figures.cell_diagram_svg(tr.kind, values, unit, step, token), width="stretch")
     strip = {n: tr.gate(n, view.layer, view.direction)[step] for n in map_names(tr)}
     with st.container(key="lv_unit_strip"):
-        st.image(svg.unit_strip(strip, view.units, step), width="stretch")
+        st.image(figures.unit_strip(strip, view.units, step), width="stretch")
     if state.widget_value("lv_exact"):  # the exact numbers, only when asked for
         table = {"unit": view.units} | {n: v[view.units] for n, v in strip.items()}
         st.dataframe(table, hide_index=True, height=240, key="lv_exact_table")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import figures_memory as fm
+from lstm_viz import figures
 from lstm_viz.models import SequenceModel
 from lstm_viz.ui import gates, state
 from lstm_viz.ui.analysis_cache import cue_step, ranking
@@ -97,7 +97,7 @@ def find_cell_view(src, tr, preds, trace_id: str) -> None:
         for k, (n, u, r) in enumerate(shown)
     ]
     width = gates.window_steps(len(rows) + 1, tr.steps)
-    fig = fm.ranked_units_figure(signal, name, rows, labels, (0, width))
+    fig = figures.ranked_units_figure(signal, name, rows, labels, (0, width))
     st.plotly_chart(fig, key="lv_fc_rows", theme=None, config=CHART)
     if width < tr.steps:
         st.caption(f"Rows show the first {width} of {tr.steps} steps; r uses every step.")

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from lstm_viz import figures_compare as figs
-from lstm_viz import inputs
+from lstm_viz import figures, inputs
 from lstm_viz.models import SequenceModel, save_checkpoint, shipped_metrics
 from lstm_viz.tasks import forecast, series
 from lstm_viz.ui import loaders, state
@@ -144,7 +143,7 @@ def _panel(key: str, entry: dict, step: int | None = None) -> None:
     window = (0, len(v)) if whole else (max(0, start - 3 * horizon), len(v))
     if not whole:
         window = (window[0], min(len(v), start + 2 * horizon + 1))
-    fig = figs.forecast_figure(v, labels, pred, tail, start, paths, entry["unit"], window)
+    fig = figures.forecast_figure(v, labels, pred, tail, start, paths, entry["unit"], window)
     st.plotly_chart(fig, key="lv_fc_chart", config={"displayModeBar": False})
     st.dataframe(_rmse_table(entry, pred, start, paths), hide_index=True, key="lv_fc_rmse")
     st.caption(

@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz import analysis, figures
+from lstm_viz.cells import SIGMOID_NAMES
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui import state
 from lstm_viz.ui.common import show_error
@@ -79,7 +80,7 @@ def _order(tr: LSTMTrace, layer: int, direction: int, x: np.ndarray) -> list[int
     n_units = tr.units(tr.names[0])
     if order == "unit":
         return list(range(n_units))
-    names = [n for n in map_names(tr) if order != "saturation" or n in figures.SIGMOID]
+    names = [n for n in map_names(tr) if order != "saturation" or n in SIGMOID_NAMES]
     if not names:
         st.caption("This core has no sigmoid gates: units stay in number order.")
         return list(range(n_units))

@@ -13,7 +13,6 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz import cells, figures
-from lstm_viz import figures_memory as fm
 from lstm_viz.models import SequenceModel, shipped_metrics
 from lstm_viz.ui import gates, state
 from lstm_viz.ui.analysis_cache import ClampSpec, answer_step, cue_step, intervened
@@ -217,7 +216,7 @@ def _prediction_ui(
             table["p after"] = [float(p2[s, k]) for s, k in zip(rows, best2, strict=True)]
         st.dataframe(table, hide_index=True, key="lv_iv_table")
         if clamped:
-            fig = fm.prediction_change_figure(names, p[rows], p2[rows], list(where))
+            fig = figures.prediction_change_figure(names, p[rows], p2[rows], list(where))
             st.plotly_chart(fig, key="lv_iv_pred", theme=None, config=CHART)
         # follow the class the trained model gives where it must answer (cue task) or at the end
         labels_all = tr.labels or [str(t) for t in range(tr.steps)]
@@ -340,6 +339,6 @@ def intervene_view(src, tr, preds, trace_id: str) -> None:
         span = (min(c.start for c in spec), max(c.stop for c in spec))
         title = f"probability of {what!r}" if preds.shape[1] > 1 else str(what)
         labels = tr.labels or [str(t) for t in range(tr.steps)]
-        fig = fm.output_change_figure(before, after, labels, title, span=span, marks=None)
+        fig = figures.output_change_figure(before, after, labels, title, span=span, marks=None)
         st.plotly_chart(fig, key="lv_iv_curve", theme=None, config=CHART)
     _difference_ui(tr, tr2, layer, direction, spec)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import diagram, figures, lessons, svg
-from lstm_viz import figures_compare as figs
+from lstm_viz import figures, lessons
 from lstm_viz.models import shipped_models
 from lstm_viz.tasks import cue
 from lstm_viz.ui import state
@@ -69,7 +68,7 @@ def _start_page() -> None:
 def _figures(k: int) -> None:
     lesson, m = lessons.LESSONS[k - 1], lessons.moment(k - 1)
     tr = m.trace
-    fig = figs.step_lines(m.lines, tr.labels, m.step, m.ylabel, m.log, height=380)
+    fig = figures.step_lines(m.lines, tr.labels, m.step, m.ylabel, m.log, height=380)
     st.plotly_chart(fig, key="lv_lesson_lines", config={"displayModeBar": False})
     if "clamped" in m.extra:  # the answer before and after the clamp, side by side
         runs = ((m.preds, "as trained"), (m.extra["clamped"], "memory cells clamped"))
@@ -78,11 +77,11 @@ def _figures(k: int) -> None:
             p /= p.sum()
             col.metric(title, cue.ANSWERS[int(p.argmax())],
                        f"p = {p.max():.3f}", delta_color="off")  # fmt: skip
-            col.image(svg.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
+            col.image(figures.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
     elif m.unit is not None and tr.kind == "lstm":
         values = unit_values(tr, 0, 0, m.step, m.unit)
         token = figures.safe(tr.labels[m.step])
-        st.image(diagram.cell_diagram_svg(tr.kind, values, m.unit, m.step, token), width="stretch")
+        st.image(figures.cell_diagram_svg(tr.kind, values, m.unit, m.step, token), width="stretch")
     else:
         lo = max(0, min(m.step - 30, tr.steps - 60))
         maps = {lesson.gate: tr.gate(lesson.gate)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import figures_memory as fm
+from lstm_viz import figures
 from lstm_viz.ui import state
 from lstm_viz.ui.analysis_cache import (
     answer_step,
@@ -87,7 +87,7 @@ def _retention_ui(tr, layer: int, direction: int, step: int, marks: dict) -> Non
         first += cut.start or 0
         kept, written, labels = kept[cut], written[cut], labels[cut]
         st.caption(f"Showing the {width} steps nearest step {step}.")
-    fig = fm.retention_figure(
+    fig = figures.retention_figure(
         kept, written, labels, unit, step, gate=gate, marks=marks, first=first, units=rows
     )
     st.plotly_chart(fig, key="lv_mem_retention", theme=None, config=CHART)
@@ -110,7 +110,7 @@ def _saliency_ui(src, tr, step: int, trace_id: str, marks: dict) -> None:
         show_error("Could not compute saliency", err)
         return
     labels = tr.labels or [str(t) for t in range(tr.steps)]
-    fig = fm.saliency_figure(sal, labels, step, log=log, marks=marks)
+    fig = figures.saliency_figure(sal, labels, step, log=log, marks=marks)
     st.plotly_chart(fig, key="lv_mem_saliency", theme=None, config=CHART)
     what = "its largest output (the predicted answer's score)"
     if getattr(src.model, "config", None) is None:
@@ -137,7 +137,7 @@ def _saturation_ui(tr, layer: int, direction: int, trace_id: str) -> None:
         )
         return
     st.plotly_chart(
-        fm.saturation_figure(fractions), key="lv_mem_saturation", theme=None, config=CHART
+        figures.saturation_figure(fractions), key="lv_mem_saturation", theme=None, config=CHART
     )
     lines = []
     for name, (low, high) in fractions.items():

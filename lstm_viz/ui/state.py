@@ -315,8 +315,8 @@ def page_url() -> str:
 
 
 def link_ui() -> None:
-    """The "Copy link to this page" control: the address that restores this model, input, view, step,
-    unit, lesson stop and clamps (st.code has a copy button)."""
+    """The "Copy link to this page" control: the address that restores this model, input,
+    view, step, unit, lesson stop and clamps (st.code has a copy button)."""
     with st.popover("Copy link to this page", icon=":material/link:"):
         st.code(page_url(), language=None, wrap_lines=True)
         st.caption("Anyone who opens it sees this page: same model, input, view, step and unit.")
