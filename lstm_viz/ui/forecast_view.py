@@ -18,14 +18,14 @@ import streamlit as st
 from lstm_viz import figures_compare as figs
 from lstm_viz import inputs
 from lstm_viz.models import SequenceModel, save_checkpoint, shipped_metrics
-from lstm_viz.tasks import forecast, series
+from lstm_viz.tasks import forecast, series, shipped_task
 from lstm_viz.ui import loaders
 from lstm_viz.ui.common import plain, show_error
 
 TRAINED = "lv_fc_trained"  # session state: name -> {model, values, labels, unit, metrics, seconds}
 PICK = "lv_fc_pick"  # a model to select on the next run (set after training)
 KEEP = 4  # trained models kept per session (the oldest is dropped)
-SHIPPED = [f"forecast_{v}_lstm" for v in series.VARIANTS]
+SHIPPED = [m.name for m in forecast.TASK.models]  # one shipped model per series
 
 
 def _switch(name: str) -> None:
@@ -33,7 +33,7 @@ def _switch(name: str) -> None:
     ss = st.session_state
     ss["lv_model"] = name
     ss["lv_input_kind"] = "example"
-    examples = loaders.task_examples("forecast", name.split("_")[1])
+    examples = loaders.task_examples("forecast", shipped_task(name)[1].variant)
     ss["lv_example"] = examples[0].name
 
 
