@@ -9,6 +9,7 @@ import streamlit as st
 from lstm_viz import diagram, svg
 from lstm_viz.models import SequenceModel
 from lstm_viz.trace_result import LSTMTrace
+from lstm_viz.ui import state
 from lstm_viz.ui.common import plain
 from lstm_viz.ui.gates import map_names
 
@@ -63,7 +64,7 @@ def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> No
 
 def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
     """Draw the per-step panel; returns the unit shown in the diagram."""
-    unit = st.session_state.get("lv_unit", view.units[0])  # picked above the fragment
+    unit = state.place().unit  # picked above the fragment
     unit = unit if unit in view.units else view.units[0]
     token = (tr.labels or [""] * tr.steps)[step]
     st.markdown(f"**Step {step}** · input: {plain(token[:60])}")
@@ -75,7 +76,7 @@ def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
     strip = {n: tr.gate(n, view.layer, view.direction)[step] for n in map_names(tr)}
     with st.container(key="lv_unit_strip"):
         st.image(svg.unit_strip(strip, view.units, step), width="stretch")
-    if st.session_state.get("lv_exact"):  # the exact numbers, only when asked for
+    if state.widget_value("lv_exact"):  # the exact numbers, only when asked for
         table = {"unit": view.units} | {n: v[view.units] for n, v in strip.items()}
         st.dataframe(table, hide_index=True, height=240, key="lv_exact_table")
     prediction_ui(src.model, preds, step, src.extra)
