@@ -55,7 +55,9 @@ def terms_waterfall(
         subplot_titles=("terms → pre-activation", f"{squash} → value"),
     )  # fmt: skip
     cats = [_safe(n) for n in names]
-    cats = [c if cats.count(c) == 1 else f"{c} #{k}" for k, c in enumerate(cats)]  # unique
+    # a category axis merges equal names: number the repeats (h[3], h[3] #2)
+    cats = [c if cats[:k].count(c) == 0 else f"{c} #{cats[:k].count(c) + 1}" for k, c in
+            enumerate(cats)]  # fmt: skip
     fig.add_trace(
         go.Waterfall(
             x=[*cats, "pre-activation"],
