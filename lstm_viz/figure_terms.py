@@ -20,11 +20,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-SQUASH = {
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-}
+from lstm_viz.gate_terms import SQUASH  # the same squashing the terms were summed for
+
 UP, DOWN, TOTAL = "#b2182b", "#2166ac", "#444444"  # raises red, lowers blue (the diverging scale)
 INPUT, RECURRENT = "#d95f02", "#1b9e77"  # what it reads, what it remembers
 

@@ -33,8 +33,8 @@ from lstm_viz.rewrite import GATE_ORDER
 from lstm_viz.trace_result import LSTMTrace
 
 # the docs' letter of each gate, for naming its biases (b_if, b_hf, ...)
-LETTER = {"input": "i", "forget": "f", "candidate": "g", "output": "o"}
-LETTER.update({"reset": "r", "update": "z", "new": "n"})
+LETTER = dict(input="i", forget="f", candidate="g", output="o", reset="r", update="z", new="n")
+SQUASH = dict(sigmoid=lambda z: 1 / (1 + np.exp(-z)), tanh=np.tanh, relu=lambda z: np.maximum(z, 0))
 # what must agree between the module given and the one traced
 SAME = ("input_size", "hidden_size", "num_layers", "bidirectional", "proj_size", "bias")
 
@@ -128,11 +128,10 @@ def gate_terms(
     batch: which sequence of a batched trace.
     """
     g = _Gate(trace, module, name, layer, direction, batch)
-    unit = g.check_unit(unit)
-    step = whole_number(step, "step")
-    if not 0 <= step < trace.steps:
-        raise ValueError(f"step {step} out of range; the trace has {trace.steps} steps (0..)")
+    unit, step = g.check_unit(unit), g.check_step(step)
     top = whole_number(top, "top")
+    if top < 0:
+        raise ValueError(f"top must be 0 or more (how many units to list), got {top}")
     x, h = g.x[step], g.h_prev[step]  # (F,), (H_out,)
     w_x, w_h, b_x, b_h = g.rows(unit)
     r = g.reset[step, unit] if g.reset is not None else 1.0
@@ -140,14 +139,15 @@ def gate_terms(
     rec = r * (h * w_h)  # (H_out,)
     order = np.argsort(-np.abs(rec), kind="stable")
     mark = "r·" if name == "new" else ""
-    inputs = {n: float(v) for n, v in zip(g.feature_names(), feat, strict=True)}
-    recurrent = {f"{mark}h[{j}]": float(rec[j]) for j in order[:top]}
+    num = lambda v: float(v) + 0.0  # noqa: E731  (+ 0.0 turns -0.0, e.g. w * 0, into 0.0)
+    inputs = {n: num(v) for n, v in zip(g.feature_names(), feat, strict=True)}
+    recurrent = {f"{mark}h[{j}]": num(rec[j]) for j in order[:top]}
     if len(order) > top:
-        recurrent[f"other {len(order) - top} units"] = float(rec[order[top:]].sum())
+        recurrent[f"other {len(order) - top} units"] = num(rec[order[top:]].sum())
     biases = {}
     if b_x is not None:
         c = LETTER.get(name, "h")
-        biases = {f"b_i{c}": float(b_x), f"{mark}b_h{c}": float(r * b_h)}
+        biases = {f"b_i{c}": num(b_x), f"{mark}b_h{c}": num(r * b_h)}
     pre = float(sum(inputs.values()) + sum(recurrent.values()) + sum(biases.values()))
     scale = np.abs(feat).sum() + np.abs(rec).sum() + sum(abs(v) for v in biases.values())
     value = float(g.squash_fn(np.float64(pre)))
@@ -203,16 +203,12 @@ class _Gate:
         if not isinstance(tr, LSTMTrace):
             raise ValueError(f"trace must be an lstm_viz.LSTMTrace, got {type(tr).__name__}")
         kind = module_kind(module)
-        if kind != tr.kind:
-            raise ValueError(f"the trace is of an {tr.kind} but the module is an {kind}; "
-                             "pass the module the trace was made with")  # fmt: skip
         cfg = module_config(module, kind)
-        for key in SAME + (("nonlinearity",) if kind == "rnn" else ()):
-            if cfg[key] != tr.config.get(key):
-                raise ValueError(
-                    f"the module's {key} is {cfg[key]} but the trace's is {tr.config.get(key)}; "
-                    "pass the module the trace was made with"
-                )
+        for key in ("kind", *SAME, *(("nonlinearity",) if kind == "rnn" else ())):
+            if cfg[key] != tr.config.get(key, tr.kind if key == "kind" else None):
+                raise ValueError(f"the module's {key} is {cfg[key]} but the trace's is "
+                                 f"{tr.config.get(key, tr.kind)}; pass the module the trace was "
+                                 "made with (for a shipped model, model.core)")  # fmt: skip
         names = GATE_ORDER[kind]
         if name not in names:
             why = " (cell and hidden follow from the gates)" if kind == "lstm" else ""
@@ -221,21 +217,18 @@ class _Gate:
                 f"{name!r} is not a gate with a pre-activation in this {kind}{why}; "
                 f"choose one of {', '.join(names)}"
             )
-        tr._check_where(name, layer, direction)
-        batch = whole_number(batch, "batch")
-        if not 0 <= batch < tr.batch_size:
-            raise ValueError(f"batch {batch} out of range; the trace has {tr.batch_size} (0..)")
+        self.clamped = tr.clamped(name, layer, direction)  # (T, H); checks layer and direction
+        self.batch = b = whole_number(batch, "batch")
+        if not 0 <= b < tr.batch_size:
+            raise ValueError(f"batch {b} out of range; the trace has {tr.batch_size} (0..)")
         self.tr, self.name, self.layer, self.direction = tr, name, layer, direction
-        self.batch = b = batch
-        self.squash = "sigmoid" if name in SIGMOID_NAMES else "tanh"
-        if kind == "rnn":
-            self.squash = cfg["nonlinearity"]
+        self.squash = cfg["nonlinearity"] if kind == "rnn" else "tanh"
+        self.squash = "sigmoid" if name in SIGMOID_NAMES else self.squash
         self.x = self._layer_input()  # (T, F)
         self.h_prev = self._h_prev()  # (T, H_out)
         reset = tr.states["reset"][layer, direction, b] if name == "new" else None
         self.reset = None if reset is None else reset.astype(np.float64)  # (T, H): r_t for new
         self.traced = tr.states[name][layer, direction, b]  # (T, H)
-        self.clamped = tr.clamped(name, layer, direction)  # (T, H)
         self.index = names.index(name)
         sfx = f"_l{layer}" + ("_reverse" if direction else "")
         get = lambda k: getattr(module, k + sfx, None)  # noqa: E731
@@ -243,9 +236,13 @@ class _Gate:
         self.float64 = tr.config["dtype"] == "float64" and get("weight_ih").dtype == torch.float64
 
     def squash_fn(self, z: np.ndarray) -> np.ndarray:
-        if self.squash == "sigmoid":
-            return 1.0 / (1.0 + np.exp(-z))
-        return np.tanh(z) if self.squash == "tanh" else np.maximum(z, 0.0)
+        return SQUASH[self.squash](z)
+
+    def check_step(self, step) -> int:
+        step, t = whole_number(step, "step"), self.tr.steps
+        if not 0 <= step < t:
+            raise ValueError(f"step {step} out of range; the trace has {t} steps (0..{t - 1})")
+        return step
 
     def check_unit(self, unit) -> int:
         unit = whole_number(unit, "unit")

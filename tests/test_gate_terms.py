@@ -21,6 +21,8 @@ from lstm_viz.tasks import chars
 
 GATES = {"LSTM": ("input", "forget", "candidate", "output"), "GRU": ("reset", "update", "new")}
 GATES["RNN"] = ("hidden",)
+SQUASHED_BY = dict(input="sigmoid", forget="sigmoid", candidate="tanh", output="sigmoid")
+SQUASHED_BY.update(reset="sigmoid", update="sigmoid", new="tanh", hidden=None)  # RNN: its own
 
 
 def sig(z):
@@ -121,7 +123,7 @@ def test_terms_sum_to_the_reference_preactivation_and_squash_to_the_traced_gate(
                 assert gt.preactivation == pytest.approx(pre[step, unit], abs=tol_pre)
                 assert gt.value == pytest.approx(traced[step, unit], abs=tol_value)
                 assert gt.traced == float(traced[step, unit]) and not gt.clamped
-                assert gt.squash == ("relu" if kw.get("nonlinearity") == "relu" else gt.squash)
+                assert gt.squash == (SQUASHED_BY[name] or kw.get("nonlinearity", "tanh"))
                 h_out = kw.get("proj_size") or kw["hidden_size"]
                 if h_out > 2:  # the 2 largest, then the other units summed
                     assert list(gt.recurrent_terms)[-1] == f"other {h_out - 2} units"
@@ -240,9 +242,10 @@ def test_bad_arguments_raise_value_errors_that_name_the_fix():
         (dict(step="2"), "step must be a whole number"),
         (dict(layer=2), "layer 2 out of range"),
         (dict(direction=1), "not bidirectional"),
-        (dict(module=gru), "the trace is of an lstm but the module is an gru"),
+        (dict(module=gru), "the module's kind is gru but the trace's is lstm"),
         (dict(module=torch.nn.LSTM(2, 4, num_layers=2)), "hidden_size is 4 but the trace's is 3"),
-        (dict(module=torch.nn.LSTM(2, 3, num_layers=2)), "pass the module the trace was made"),
+        (dict(module=torch.nn.LSTM(2, 3, num_layers=2)), "the terms give .* but the trace has"),
+        (dict(top=-1), "top must be 0 or more"),
         (dict(module=torch.nn.Linear(2, 3)), "pass its recurrent submodule"),
         (dict(trace="not a trace"), "must be an lstm_viz.LSTMTrace"),
     ]
