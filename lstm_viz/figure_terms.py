@@ -13,23 +13,17 @@ Term names and step labels can be user text: they are escaped before Plotly sees
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lstm_viz.figures.style import DIVERGING, PALETTE, TEMPLATE, safe, step_axis
 from lstm_viz.gate_terms import SQUASH  # the same squashing the terms were summed for
 
-UP, DOWN, TOTAL = "#b2182b", "#2166ac", "#444444"  # raises red, lowers blue (the diverging scale)
-INPUT, RECURRENT = "#d95f02", "#1b9e77"  # what it reads, what it remembers
-
-
-def _safe(label: object, limit: int = 28) -> str:
-    text = str(label)
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return html.escape(text, quote=False).replace("\n", "↵")
+DOWN, UP, TOTAL = DIVERGING[0][1], DIVERGING[2][1], "#444444"  # lowers blue, raises red
+INPUT, RECURRENT = PALETTE[1], PALETTE[0]  # what it reads, what it remembers
 
 
 def terms_waterfall(
@@ -51,7 +45,7 @@ def terms_waterfall(
         rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.1,
         subplot_titles=("terms → pre-activation", f"{squash} → value"),
     )  # fmt: skip
-    cats = [_safe(n) for n in names]
+    cats = [safe(n, 28) for n in names]
     # a category axis merges equal names: number the repeats (h[3], h[3] #2)
     cats = [c if cats[:k].count(c) == 0 else f"{c} #{cats[:k].count(c) + 1}" for k, c in
             enumerate(cats)]  # fmt: skip
@@ -93,9 +87,8 @@ def terms_waterfall(
     fig.update_layout(
         height=380,
         margin=dict(l=60, r=20, t=60 if title else 36, b=90),
-        title=dict(text=_safe(title, 120), x=0, font=dict(size=13)) if title else None,
-        plot_bgcolor="white",
-        font=dict(family="sans-serif", size=12, color="#222"),
+        title=dict(text=safe(title, 120), x=0, font=dict(size=13)) if title else None,
+        template=TEMPLATE,
     )
     return fig
 
@@ -120,7 +113,7 @@ def drivers_lines(
     if labels is not None and len(labels) != t:
         raise ValueError(f"got {len(labels)} labels for {t} steps; give one per step")
     steps = np.arange(t)
-    text = [_safe(s) for s in labels] if labels is not None else [""] * t
+    text = [safe(s, 16) for s in labels] if labels is not None else [""] * t
     hover = "step %{x} %{text}: %{y:+.2f}<extra>%{fullData.name}</extra>"
     fig = go.Figure()
     for name, y, color, dash in (
@@ -137,13 +130,13 @@ def drivers_lines(
     fig.add_annotation(x=step, y=1, yref="paper", text=mark, showarrow=False, yanchor="bottom")
     fig.update_layout(
         height=300,
-        margin=dict(l=60, r=20, t=56 if title else 30, b=40),
-        title=dict(text=_safe(title, 120), x=0, font=dict(size=13)) if title else None,
-        xaxis=dict(title="step", range=[-0.5, t - 0.5]),
+        margin=dict(l=60, r=20, t=56 if title else 30, b=80),
+        title=dict(text=safe(title, 120), x=0, font=dict(size=13)) if title else None,
+        xaxis=dict(title="step", range=[-0.5, t - 0.5])
+        | (step_axis(list(labels)) if labels is not None else {}),  # the tokens as ticks
         yaxis=dict(title="contribution to the pre-activation", zeroline=True,
                    zerolinecolor="#888"),
-        legend=dict(orientation="h", y=-0.25),
-        plot_bgcolor="white",
-        font=dict(family="sans-serif", size=12, color="#222"),
+        legend=dict(orientation="h", y=-0.3),
+        template=TEMPLATE,
     )  # fmt: skip
     return fig
