@@ -19,8 +19,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lstm_viz.cells import SQUASH  # the squashing gate_terms applied to the same sum
 from lstm_viz.figures.style import DIVERGING, PALETTE, TEMPLATE, safe, step_axis
-from lstm_viz.gate_terms import SQUASH  # the same squashing the terms were summed for
 
 DOWN, UP, TOTAL = DIVERGING[0][1], DIVERGING[2][1], "#444444"  # lowers blue, raises red
 INPUT, RECURRENT = PALETTE[1], PALETTE[0]  # what it reads, what it remembers

@@ -27,14 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lstm_viz.cells import SIGMOID_NAMES
+from lstm_viz.cells import SIGMOID_NAMES, SQUASH
 from lstm_viz.checks import module_config, module_kind, whole_number
 from lstm_viz.rewrite import GATE_ORDER
 from lstm_viz.trace_result import LSTMTrace
 
 # the docs' letter of each gate, for naming its biases (b_if, b_hf, ...)
 LETTER = dict(input="i", forget="f", candidate="g", output="o", reset="r", update="z", new="n")
-SQUASH = dict(sigmoid=lambda z: 1 / (1 + np.exp(-z)), tanh=np.tanh, relu=lambda z: np.maximum(z, 0))
 # what must agree between the module given and the one traced
 SAME = ("input_size", "hidden_size", "num_layers", "bidirectional", "proj_size", "bias")
 
