@@ -55,7 +55,7 @@ class GateTerms:
     value: float  # squash(preactivation): equal to the traced gate unless clamped
     traced: float  # the value in the trace
     clamped: bool  # a Clamp set this value: the formula says what the network would have had
-    input_label: str  # what the input part stands for, e.g. "input 'e'" for a token
+    input_label: str  # what the input part stands for, e.g. "input (e)" for the token e
 
     @property
     def terms(self) -> dict[str, float]:

@@ -381,6 +381,9 @@ def test_forget_gate_closed_by_the_space_not_by_the_memory():
     assert tr.labels[m.step] == chars.SPACE
     memory = float(w_h @ torch.tensor(tr.gate("hidden")[m.step - 1], dtype=torch.float64))
     assert n["memory"] == pytest.approx(memory, abs=1e-9) and memory > 3  # pushes to keep open
+    h = torch.tensor(tr.gate("hidden"), dtype=torch.float64)
+    at_spaces = [float(w_h @ h[k - 1]) for k, t in enumerate(tr.labels) if t == chars.SPACE]
+    assert memory == pytest.approx(max(at_spaces), abs=1e-12)  # the most it adds at any space
     b = float(core.bias_ih_l0.detach()[hidden + unit] + core.bias_hh_l0.detach()[hidden + unit])
     assert n["pre"] == pytest.approx(space_input + memory + b, abs=1e-5)
     f = tr.gate("forget")[:, unit]
