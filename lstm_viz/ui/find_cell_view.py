@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz import figures
-from lstm_viz.models import SequenceModel
+from lstm_viz.tasks import task_for
 from lstm_viz.ui import gates, state
 from lstm_viz.ui.analysis_cache import cue_step, ranking
 from lstm_viz.ui.common import plain, show_error
@@ -22,27 +22,21 @@ from lstm_viz.ui.memory_view import CHART, where_ui
 PINS_PER_ROW = 4
 
 
-def _chars_signals(src) -> dict[str, np.ndarray]:
-    """Quote and bracket signals of the chars task, from the text the ids spell."""
-    try:
-        from lstm_viz.tasks import chars
-    except ImportError:  # the chars task is optional: the other signals still work
+def _task_signals(src) -> dict[str, np.ndarray]:
+    """The signals the model's task defines over its tokens (the chars task: inside quotes,
+    bracket depth); none for a task that defines none."""
+    task = task_for(src.model)
+    if task is None or task.signals is None or not src.model.is_token_model:
         return {}
-    if not hasattr(chars, "inside_quotes") or not isinstance(src.model, SequenceModel):
-        return {}
-    text = "".join(src.model.config.vocab[int(i)] for i in np.asarray(src.x).reshape(-1))
-    return {
-        "inside quotes": chars.inside_quotes(text).astype(np.float64),
-        "bracket depth": chars.bracket_depth(text).astype(np.float64),
-    }
+    tokens = [src.model.config.vocab[int(i)] for i in np.asarray(src.x).reshape(-1)]
+    return task.signals(tokens)
 
 
 def signals(src, tr) -> tuple[dict[str, np.ndarray], list[str]]:
     """(name -> (T,) signal, notes on signals this input cannot offer)."""
     labels = tr.labels or [str(t) for t in range(tr.steps)]
     found, notes = {}, []
-    if src.task == "chars":
-        found.update(_chars_signals(src))
+    found.update(_task_signals(src))
     if src.extra.get("cue_answer"):
         cue = cue_step(labels, src.extra)
         if cue is None:

@@ -17,18 +17,18 @@ import streamlit as st
 
 from lstm_viz import figures, inputs
 from lstm_viz.models import SequenceModel, save_checkpoint, shipped_metrics
-from lstm_viz.tasks import forecast, series
+from lstm_viz.tasks import forecast, series, shipped_task
 from lstm_viz.ui import loaders, state
 from lstm_viz.ui.common import plain, show_error
 
 TRAINED = "lv_fc_trained"  # session state: name -> {model, values, labels, unit, metrics, seconds}
 KEEP = 4  # trained models kept per session (the oldest is dropped)
-SHIPPED = [f"forecast_{v}_lstm" for v in series.VARIANTS]
+SHIPPED = [m.name for m in forecast.TASK.models]  # one shipped model per series
 
 
 def _switch(name: str) -> None:
     """Callback: put a shipped forecasting model and its whole series in the sidebar."""
-    examples = loaders.task_examples("forecast", name.split("_")[1])
+    examples = loaders.task_examples("forecast", shipped_task(name)[1].variant)
     state.go_to(model=name, input="example", example=examples[0].name)
 
 

@@ -80,7 +80,7 @@ def _figures(k: int) -> None:
             col.image(figures.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
     elif m.unit is not None and tr.kind == "lstm":
         values = unit_values(tr, 0, 0, m.step, m.unit)
-        token = figures.safe(tr.labels[m.step])
+        token = tr.labels[m.step]  # cell_diagram_svg escapes it
         st.image(figures.cell_diagram_svg(tr.kind, values, m.unit, m.step, token), width="stretch")
     else:
         lo = max(0, min(m.step - 30, tr.steps - 60))
