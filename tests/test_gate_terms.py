@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lstm_viz
-from lstm_viz import figure_terms, moments
+from lstm_viz import moments
+from lstm_viz.figures import terms as figure_terms
 from lstm_viz.gate_terms import gate_drivers, gate_terms
 from lstm_viz.tasks import chars
 
