@@ -8,14 +8,19 @@ tr.gate("forget", layer=0)            # (50, 8) numpy
 
 from lstm_viz.analysis import retention, saliency, saturation, unit_search
 from lstm_viz.interventions import Clamp
+from lstm_viz.load import load_model
+from lstm_viz.loaded import ChoiceNeeded, LoadedModel
 from lstm_viz.models import load_checkpoint, load_shipped, shipped_models
 from lstm_viz.trace import trace
 from lstm_viz.trace_result import LSTMTrace
 
 __all__ = [
+    "ChoiceNeeded",
     "Clamp",
+    "LoadedModel",
     "LSTMTrace",
     "load_checkpoint",
+    "load_model",
     "load_shipped",
     "retention",
     "saliency",
