@@ -169,13 +169,15 @@ class LoadedModel(nn.Module):
         if not isinstance(group, int) or not -n <= group < n:
             raise ValueError(f"group {group!r} out of range; this model has groups 0..{n - 1}")
         group %= n
-        h = self.encode(x)
+        h = self.encode(x)  # (1, T, F): one sequence, traced unbatched like SequenceModel
+        if h.shape[0] != 1:
+            raise ValueError("trace takes one sequence: pass (T, features) values or (T,) ids")
         for g in self.groups[:group]:
             h = g(h)[0]
-        tr = trace_core(self.groups[group], h, interventions=interventions, labels=labels)
+        tr = trace_core(self.groups[group], h[0], interventions=interventions, labels=labels)
         if self.head is None and group == n - 1:
             return tr, None
-        top = self._above(torch.as_tensor(tr.output, dtype=torch.float32), group + 1)
+        top = self._above(torch.as_tensor(tr.output, dtype=torch.float32)[None], group + 1)
         preds = None if self.head is None else self._predict(top)[0].numpy()
         return tr, preds
 
