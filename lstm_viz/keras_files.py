@@ -50,9 +50,16 @@ def is_keras_file(data: bytes) -> bool:
 
 
 def read_keras(data: bytes) -> KerasFile:
-    if data.startswith(HDF5_MAGIC):
-        return _read_h5(data)
-    return _read_zip(data)
+    """The layers and weights of a .keras or .h5 file; every failure is one ValueError."""
+    try:
+        return _read_h5(data) if data.startswith(HDF5_MAGIC) else _read_zip(data)
+    except ValueError:
+        raise
+    except Exception as err:  # h5py and zipfile raise many kinds for a damaged file
+        raise ValueError(
+            f"could not read this Keras file ({type(err).__name__}: damaged or cut short?); "
+            "upload the whole file"
+        ) from None
 
 
 def _read_zip(data: bytes) -> KerasFile:

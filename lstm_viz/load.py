@@ -44,7 +44,14 @@ def load_model(
     if nonlinearity is not None and nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     if keras_files.is_keras_file(data):
-        model = keras_convert.convert(keras_files.read_keras(data))
+        layers = keras_files.read_keras(data)
+        try:
+            model = keras_convert.convert(layers)
+        except (TypeError, KeyError, AttributeError, IndexError) as err:  # odd types in JSON
+            raise ValueError(
+                f"the Keras file's config is malformed ({type(err).__name__}); save the whole "
+                "model with model.save('model.keras')"
+            ) from None
     else:
         blob = model_files.read_torch_blob(data)
         if isinstance(blob, dict) and "config_json" in blob:
