@@ -113,7 +113,7 @@ def _read_zip(data: bytes) -> KerasFile:
             if layer["class_name"] == "InputLayer":
                 continue
             # a missing group reads as no weights: the converter knows how many each layer needs
-            group = _get(f, path, layer["name"]) if path and path in f else None
+            group = _get(f, path, layer["name"]) if path and _has(f, path) else None
             weights.append(_vars_under(group, budget) if group is not None else [])
     kept = [la for la in layers if la["class_name"] != "InputLayer"]
     return KerasFile(".keras", version, kept, weights)
@@ -143,7 +143,7 @@ def _read_h5(data: bytes) -> KerasFile:
         if raw is None:
             hint = (
                 "it holds weights only"
-                if ("layer_names" in f.attrs or "layers" in f)
+                if ("layer_names" in f.attrs or _has(f, "layers"))
                 else ("it is not a Keras model file")
             )
             raise ValueError(f"this HDF5 file has no model_config ({hint}); {_FIX}")
@@ -155,7 +155,7 @@ def _read_h5(data: bytes) -> KerasFile:
         version = f.attrs.get("keras_version", b"")
         version = version.decode() if isinstance(version, bytes) else str(version)
         _, layers = _layer_list(config)
-        if "model_weights" not in f:
+        if not _has(f, "model_weights"):
             raise ValueError(f"the .h5 file has no model_weights group (no weights); {_FIX}")
         root = _get(f, "model_weights", "the model")
         budget = [MAX_WEIGHT_BYTES]
@@ -164,7 +164,7 @@ def _read_h5(data: bytes) -> KerasFile:
             if layer["class_name"] == "InputLayer":
                 continue
             kept.append(layer)
-            if layer["name"] not in root:
+            if not _has(root, layer["name"]):
                 weights.append([])  # layers without weights (Dropout) may be absent
                 continue
             group = _get(root, layer["name"], layer["name"])
@@ -262,12 +262,24 @@ def _get(parent, path: str, layer: str):
 
     node = parent
     for part in path.split("/"):
-        if part not in node:
+        link = node.get(part, getlink=True)  # the link itself: nothing is opened through it
+        if link is None:
             raise ValueError(f"the weights for layer {layer!r} are missing ({path}); {_FIX}")
-        if not isinstance(node.get(part, getlink=True), (h5py.HardLink,)):
+        if not isinstance(link, h5py.HardLink):
             raise ValueError(f"the weights file links {path!r} to another file; {_FIX}")
         node = node[part]
     return node
+
+
+def _has(parent, path: str) -> bool:
+    """Whether parent has `path`, asking only for links (so no external file is opened)."""
+    node = parent
+    for part in path.split("/"):
+        if node.get(part, getlink=True) is None:
+            return False
+        if part != path.split("/")[-1]:
+            node = _get(node, part, path)
+    return True
 
 
 def _array(group, name: str, budget: list[int]) -> np.ndarray:

@@ -11,8 +11,10 @@ import os
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported: no TensorFlow needed
 
+import functools  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
+import tempfile  # noqa: E402
 import zipfile  # noqa: E402
 
 import h5py  # noqa: E402
@@ -27,6 +29,8 @@ from keras import layers as L  # noqa: E402
 import lstm_viz  # noqa: E402
 
 RNG = np.random.default_rng(0)
+# keras on numpy 2 notes a deprecated __array__ signature on every variable: not ours to fix
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
 
 def randomised(model):
@@ -220,7 +224,11 @@ def test_keras2_sequential_lstm():
         rnn_config("LSTM", "lstm", 4, implementation=2),
         {"class_name": "Dense", "config": dense},
     ]}}  # fmt: skip
-    names = ["lstm/lstm_cell/kernel:0", "lstm/lstm_cell/recurrent_kernel:0", "lstm/lstm_cell/bias:0"]
+    names = [
+        "lstm/lstm_cell/kernel:0",
+        "lstm/lstm_cell/recurrent_kernel:0",
+        "lstm/lstm_cell/bias:0",
+    ]
     data = keras2_h5(config, {
         "lstm": list(zip(names, [k, r, b], strict=True)),
         "dense": [("dense/kernel:0", dk), ("dense/bias:0", db)],
@@ -243,7 +251,8 @@ def test_keras2_functional_bidirectional_gru():
          "config": {"batch_input_shape": [None, None, 3], "name": "input_1"}},
         {"class_name": "Bidirectional", "name": "bidirectional", "config": bi,
          "inbound_nodes": [[["input_1", 0, 0, {}]]]},
-    ], "input_layers": [["input_1", 0, 0]], "output_layers": [["bidirectional", 0, 0]]}}  # fmt: skip
+    ], "input_layers": [["input_1", 0, 0]],
+       "output_layers": [["bidirectional", 0, 0]]}}  # fmt: skip
     data = keras2_h5(config, {"bidirectional": [
         (f"bidirectional/{p}", w) for p, w in zip(parts, ws, strict=True)]})  # fmt: skip
     model = lstm_viz.load_model(data)
@@ -253,3 +262,173 @@ def test_keras2_functional_bidirectional_gru():
            recurrent_activation="hard_sigmoid")]}  # fmt: skip
     with pytest.raises(ValueError, match="'lstm': recurrent_activation='hard_sigmoid'"):
         lstm_viz.load_model(keras2_h5(old, {"lstm": []}))
+
+
+# --- hostile and unsupported files: one clear ValueError each ------------------------------------
+
+
+@functools.cache
+def base() -> tuple[bytes, bytes]:
+    """A small LSTM + Dense model as (.keras bytes, .h5 bytes)."""
+    # names unlike the classes: a .keras file keeps weights under class names (layers/lstm)
+    lstm, dense = L.LSTM(4, return_sequences=True, name="encoder"), L.Dense(2, name="readout")
+    return keras_bytes(seq(lstm, dense))
+
+
+def keras_bytes(model, exts=(".keras", ".h5")) -> tuple[bytes, ...]:
+    with tempfile.TemporaryDirectory() as folder:
+        out = []
+        for ext in exts:
+            model.save(f"{folder}/m{ext}")
+            out.append(open(f"{folder}/m{ext}", "rb").read())  # noqa: SIM115
+    return tuple(out)
+
+
+def rezip(data: bytes, **members) -> bytes:
+    """The .keras archive with members replaced (bytes), dropped (None) or added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        names = {n.replace("__", "/").replace("_dot_", "."): v for n, v in members.items()}
+        for info in src.infolist():
+            if info.filename not in names:
+                dst.writestr(info.filename, src.read(info.filename))
+        for name, value in names.items():
+            if value is not None:
+                dst.writestr(name, value)
+    return out.getvalue()
+
+
+def edit_h5(data: bytes, edit) -> bytes:
+    buf = io.BytesIO(data)
+    with h5py.File(buf, "r+") as f:
+        edit(f)
+    return buf.getvalue()
+
+
+def edit_weights(data: bytes, edit) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        weights = z.read("model.weights.h5")
+    return rezip(data, model_dot_weights_dot_h5=edit_h5(weights, edit))
+
+
+def edit_config(data: bytes, edit) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        config = json.loads(z.read("config.json"))
+    edit(config["config"]["layers"])
+    return rezip(data, config_dot_json=json.dumps(config))
+
+
+def huge(f):
+    del f["layers/lstm/cell/vars/0"]
+    f["layers/lstm/cell/vars"].create_dataset("0", shape=(10**5, 10**5), dtype="f4", chunks=True)
+
+
+def external(f):
+    del f["model_weights/encoder"]
+    f["model_weights/encoder"] = h5py.ExternalLink("/etc/hostname", "/")
+
+
+def lstm_units(layers, units=5):
+    layers[1]["config"]["units"] = units
+
+
+def insert(cls, config):
+    return lambda layers: layers.insert(2, {"class_name": cls, "config": config})
+
+
+def not_a_model() -> bytes:
+    return edit_h5(keras2_h5({}, {}), lambda f: f.attrs.__delitem__("model_config"))
+
+
+def weights_only() -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        seq(L.LSTM(2)).save_weights(f"{folder}/m.weights.h5")
+        return open(f"{folder}/m.weights.h5", "rb").read()  # noqa: SIM115
+
+
+def bomb() -> bytes:
+    out = io.BytesIO(base()[0])
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("assets/zeros", bytes(40 * 2**20))
+    return out.getvalue()
+
+
+def hostile() -> list[tuple[str, bytes, str]]:
+    k, h = base()
+    lambda_config = {"name": "lam", "function": {"class_name": "__lambda__", "config": {
+        "code": "4wEAAAAAAAAA", "defaults": None, "closure": None}}}  # fmt: skip
+    return [
+        ("bad json", rezip(k, config_dot_json=b"{not json"), "config.json is not valid JSON"),
+        ("no weights", rezip(k, model_dot_weights_dot_h5=None), "has no model.weights.h5"),
+        ("missing layer", edit_weights(k, lambda f: f.__delitem__("layers/dense")),
+         "'readout': Dense needs 2 weight arrays, the file has 0"),
+        ("wrong shape", edit_config(k, lstm_units),
+         r"'encoder': a weight has shape \(3, 16\), LSTM\(5\) needs \('\?', 20\)"),
+        ("traversal", rezip(k, __dot__dot__evil_dot_txt=b"x"), "points outside the archive"),
+        ("huge shape", edit_weights(k, huge), r"claims shape \(100000, 100000\).*limit of 32 MB"),
+        ("bomb", bomb(), r"unpacks to 40\.0 MB; the limit is 32 MB"),
+        ("not a model", not_a_model(), "no model_config .it is not a Keras model file"),
+        ("weights only", weights_only(), "no model_config .it holds weights only"),
+        ("external link", edit_h5(h, external), "links 'encoder' to another file"),
+        ("cut .keras", k[: len(k) // 2], "damaged archive"),
+        ("cut .h5", h[: len(h) // 2], "could not read"),
+        ("nan", edit_weights(k, lambda f: f["layers/dense/vars/1"].__setitem__(0, np.nan)),
+         "NaN or inf"),
+        ("ints", edit_weights(k, lambda f: (f["layers/dense/vars"].__delitem__("1"),
+         f["layers/dense/vars"].create_dataset("1", data=np.arange(2)))), "holds int64 data"),
+        ("lambda", edit_config(k, insert("Lambda", lambda_config)), "'lam': Lambda layers are not"),
+        ("custom", edit_config(k, insert("MyAttention", {"name": "att"})), "'att': MyAttention"),
+            ]  # fmt: skip
+
+
+def branching() -> bytes:
+    inp = keras.Input((None, 3))
+    both = L.Concatenate()(
+        [L.LSTM(2, return_sequences=True)(inp), L.GRU(2, return_sequences=True)(inp)]
+    )
+    return keras_bytes(keras.Model(inp, both), [".keras"])[0]
+
+
+def unsupported() -> list[tuple[str, bytes, str]]:
+    """Real Keras models whose settings torch's modules cannot compute (refused by name)."""
+    cases = [
+        (L.GRU(2, reset_after=False), "'gru[_0-9]*': reset_after=False"),
+        (L.LSTM(2, activation="relu"), "'lstm[_0-9]*': activation='relu'"),
+        (L.LSTM(2, recurrent_activation="hard_sigmoid"), "recurrent_activation='hard_sigmoid'"),
+        (L.SimpleRNN(2, activation="sigmoid"), "'simple_rnn[_0-9]*': activation='sigmoid'"),
+        (L.LSTM(2, go_backwards=True), "'lstm[_0-9]*': go_backwards=True"),
+        (L.Bidirectional(L.LSTM(2), merge_mode="sum"), "merge_mode='sum'"),
+        (L.Conv1D(2, 3), "'conv1d[_0-9]*': Conv1D layers are not supported"),
+    ]
+    out = [(n, keras_bytes(seq(layer), [".keras"])[0], n) for layer, n in cases]
+    stateful = keras.Sequential([keras.Input(batch_shape=(2, 5, 3)), L.LSTM(2, stateful=True)])
+    masked = seq(L.Embedding(5, 2, mask_zero=True), L.LSTM(2), ints=True)
+    return out + [
+        ("stateful", keras_bytes(stateful, [".keras"])[0], "'lstm[_0-9]*': stateful=True"),
+        ("mask", keras_bytes(masked, [".keras"])[0], "'embedding[_0-9]*': mask_zero=True"),
+        ("branch", branching(), "'gru[_0-9]*' does not simply read the layer before it"),
+    ]
+
+
+def test_hostile_and_unsupported_files():
+    cases = hostile() + unsupported()
+    assert len(cases) == 26
+    for name, data, pattern in cases:
+        with pytest.raises(ValueError, match=pattern) as err:
+            lstm_viz.load_model(data)
+        assert err.type is ValueError, name  # one plain message, never a crash of another kind
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_damaged_keras_files_are_refused_or_loaded(data):
+    """Flipped bytes or a cut anywhere: a model that loads, or a ValueError, nothing else."""
+    raw = bytearray(base()[data.draw(st.integers(0, 1))])
+    for _ in range(data.draw(st.integers(1, 4))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    raw = raw[: data.draw(st.integers(1, len(raw)))]
+    try:
+        model = lstm_viz.load_model(bytes(raw))
+    except ValueError:
+        return
+    model(np.zeros((1, 3, 3), "float32"))  # what loads, runs
