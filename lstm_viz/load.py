@@ -57,13 +57,38 @@ def load_model(
         if isinstance(blob, dict) and "config_json" in blob:
             model = _checkpoint(data)  # it records its core: no nonlinearity question
         elif isinstance(blob, dict):
-            model = whole_models.from_state_dict(blob, nonlinearity, core, head, embedding)
+            state, where = _state_dict_of(blob)
+            model = whole_models.from_state_dict(state, nonlinearity, core, head, embedding)
+            if where:
+                model.summary.recognised.insert(0, f"the model's weights under {where!r}")
         else:
             raise ValueError(
                 "the file holds no state_dict; save one with torch.save(model.state_dict(), path)"
             )
     _validate(model)
     return model
+
+
+def _state_dict_of(blob: dict) -> tuple[dict, str | None]:
+    """The state_dict itself, or the one inside a training checkpoint such as
+    {'epoch': 9, 'model_state_dict': {...}, 'optimizer_state_dict': {...}}."""
+    if all(isinstance(v, torch.Tensor) for v in blob.values()):
+        return blob, None
+    inner = [
+        k
+        for k, v in blob.items()
+        if isinstance(v, dict)
+        and v
+        and all(isinstance(t, torch.Tensor) for t in v.values())
+        and whole_models.find_cores(v)
+    ]
+    if len(inner) != 1:
+        keys = ", ".join(map(str, list(blob)[:6]))
+        raise ValueError(
+            f"the file holds a dict ({keys}) that is not one model's state_dict; save "
+            "torch.save(model.state_dict(), path)"
+        )
+    return blob[inner[0]], inner[0]
 
 
 def _read(source) -> bytes:

@@ -134,6 +134,20 @@ def test_two_candidate_heads_are_asked_about():
     assert lstm_viz.load_model(saved(state), head="b").summary.output_size == 1
 
 
+def test_a_training_checkpoint_dict_is_opened():
+    """torch.save({'epoch': ..., 'model_state_dict': ..., 'optimizer_state_dict': ...})."""
+    torch.manual_seed(6)
+    gru = nn.GRU(2, 3, batch_first=True)
+    opt = torch.optim.SGD(gru.parameters(), lr=0.1)
+    blob = {"epoch": 9, "model_state_dict": gru.state_dict(), "optimizer": opt.state_dict()}
+    model = lstm_viz.load_model(saved(blob))
+    x = torch.randn(1, 4, 2)
+    np.testing.assert_allclose(model(x).detach(), gru(x)[0].detach(), rtol=1e-5, atol=1e-6)
+    assert model.summary.recognised[0] == "the model's weights under 'model_state_dict'"
+    with pytest.raises(ValueError, match=r"holds a dict \(epoch, optimizer\) that is not"):
+        lstm_viz.load_model(saved({"epoch": 9, "optimizer": opt.state_dict()}))
+
+
 def test_checkpoint_records_its_core(tmp_path):
     torch.manual_seed(5)
     config = ModelConfig(core="rnn_relu", input_size=2, hidden_size=4, output_size=3)
