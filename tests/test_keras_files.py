@@ -432,3 +432,11 @@ def test_damaged_keras_files_are_refused_or_loaded(data):
     except ValueError:
         return
     model(np.zeros((1, 3, 3), "float32"))  # what loads, runs
+
+
+def test_readme_keras_example_prints_what_it_shows(tmp_path, monkeypatch):
+    from test_own_models import readme_example, run_example
+
+    code, shown = readme_example(1)
+    printed = run_example(code, tmp_path, monkeypatch)
+    assert printed == shown.replace("Keras 3.15.1", f"Keras {keras.__version__}")

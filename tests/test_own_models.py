@@ -5,7 +5,10 @@ to the module it came from; what a state_dict cannot say is asked for, never gue
 
 from __future__ import annotations
 
+import contextlib
 import io
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -194,3 +197,24 @@ def test_paths_and_sizes(tmp_path):
         lstm_viz.load_model(big)
     with pytest.raises(ValueError, match="takes a path or bytes"):
         lstm_viz.load_model(123)
+
+
+def readme_example(index: int) -> tuple[str, str]:
+    """(code, printed output) of the README's `index`-th worked example of load_model."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Your own model, as you saved it")[1].split("\n## ")[0]
+    pairs = re.findall(r"```python\n(.*?)```\n```\n(.*?)```", section, re.S)
+    return pairs[index]
+
+
+def run_example(code: str, folder, monkeypatch) -> str:
+    monkeypatch.chdir(folder)  # the examples save files
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+    return out.getvalue()
+
+
+def test_readme_pytorch_example_prints_what_it_shows(tmp_path, monkeypatch):
+    code, shown = readme_example(0)
+    assert run_example(code, tmp_path, monkeypatch) == shown
