@@ -178,16 +178,9 @@ def _recurrent(name, cls, cfg, ws, notes) -> dict:
             )
         back = cfg.get("backward_layer")
         if isinstance(back, dict):  # Keras 3 records it; it must be the forward layer reversed
-            same = (
-                "class_name",
-                "units",
-                "activation",
-                "recurrent_activation",
-                "use_bias",
-                "reset_after",
-            )
+            same = ("units", "activation", "recurrent_activation", "use_bias", "reset_after")
             bc = back.get("config") or {}
-            if back.get("class_name") != cls or any(bc.get(k) != inner.get(k) for k in same[1:]):
+            if back.get("class_name") != cls or any(bc.get(k) != inner.get(k) for k in same):
                 raise refuse(
                     name,
                     "its backward layer differs from its forward layer; "
@@ -227,18 +220,12 @@ def _recurrent(name, cls, cfg, ws, notes) -> dict:
         k, r, *b = _weights(name, w, [(None, g), (units, g), *bias_shape], f"{cls}({units})")
         params.append(_to_torch(kind, units, k, r, b[0] if b else None))
     label = f"{cls}({units}" + (f", {act}" if kind == "rnn" else "") + ")"
-    return {
-        "name": name,
-        "kind": kind,
-        "units": units,
-        "bias": bias,
-        "nonlinearity": act,
-        "bidirectional": bidirectional,
-        "input_size": int(ws[0].shape[0]),
-        "params": params,
-        "return_sequences": bool(inner.get("return_sequences", False)),
-        "label": f"Bidirectional({label})" if bidirectional else label,
-    }
+    return dict(
+        name=name, kind=kind, units=units, bias=bias, nonlinearity=act, params=params,
+        bidirectional=bidirectional, input_size=int(ws[0].shape[0]),
+        return_sequences=bool(inner.get("return_sequences", False)),
+        label=f"Bidirectional({label})" if bidirectional else label,
+    )  # fmt: skip
 
 
 def _to_torch(kind, units, kernel, recurrent, bias) -> dict[str, torch.Tensor]:
@@ -275,16 +262,11 @@ def _groups(recs: list[dict]) -> list[nn.Module]:
     modules = []
     for run in runs:
         first = run[0]
-        kw = dict(
-            hidden_size=first["units"],
-            num_layers=len(run),
-            bias=first["bias"],
-            batch_first=True,
-            bidirectional=first["bidirectional"],
-        )
-        if first["kind"] == "rnn":
-            kw["nonlinearity"] = first["nonlinearity"]
-        module = _TORCH[first["kind"]](first["input_size"], **kw)
+        extra = {"nonlinearity": first["nonlinearity"]} if first["kind"] == "rnn" else {}
+        module = _TORCH[first["kind"]](
+            first["input_size"], first["units"], len(run), bias=first["bias"], batch_first=True,
+            bidirectional=first["bidirectional"], **extra,
+        )  # fmt: skip
         state = {}
         for k, r in enumerate(run):
             for d, params in enumerate(r["params"]):

@@ -438,5 +438,6 @@ def test_readme_keras_example_prints_what_it_shows(tmp_path, monkeypatch):
     from test_own_models import readme_example, run_example
 
     code, shown = readme_example(1)
+    keras.backend.clear_session()  # layer names count from 0 again (lstm, not lstm_17)
     printed = run_example(code, tmp_path, monkeypatch)
     assert printed == shown.replace("Keras 3.15.1", f"Keras {keras.__version__}")
