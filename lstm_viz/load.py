@@ -41,6 +41,7 @@ def load_model(
     Raises ChoiceNeeded (a ValueError with .keyword and .choices) when one of these is needed.
     """
     data = _read(source)
+    check_upload_size(len(data), "model file", "save a smaller model")
     if nonlinearity is not None and nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     if keras_files.is_keras_file(data):

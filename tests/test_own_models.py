@@ -195,6 +195,8 @@ def test_paths_and_sizes(tmp_path):
     big.write_bytes(bytes(9 * 2**20))
     with pytest.raises(ValueError, match="the limit is 8 MB"):
         lstm_viz.load_model(big)
+    with pytest.raises(ValueError, match="the limit is 8 MB"):
+        lstm_viz.load_model(b"\x89HDF\r\n\x1a\n" + bytes(9 * 2**20))  # as bytes, Keras or not
     with pytest.raises(ValueError, match="takes a path or bytes"):
         lstm_viz.load_model(123)
 
