@@ -109,16 +109,26 @@ class LoadedModel(nn.Module):
     def encode(self, x) -> torch.Tensor:
         """Bottom group input (B, T, F) from ids (B, T) / (T,) or values (B, T, F) / (T, F)."""
         if self.embedding is not None:
-            x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x)
+            try:
+                x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x)
+            except (TypeError, ValueError):  # ragged lists, strings
+                raise ValueError(
+                    "pass token ids as whole numbers shaped (T,) or (batch, T)"
+                ) from None
             if x.is_floating_point() and not torch.equal(x, x.round()):
                 raise ValueError("this model reads token ids (whole numbers), not values")
             x = x.long()
             x = x[None] if x.dim() == 1 else x
+            if x.dim() != 2 or x.shape[1] == 0:
+                raise ValueError(f"pass token ids shaped (T,) or (batch, T), got {tuple(x.shape)}")
             n = self.embedding.num_embeddings
             if x.numel() and not 0 <= int(x.min()) <= int(x.max()) < n:
                 raise ValueError(f"token ids must be in 0..{n - 1} (the model's vocabulary)")
             return self.embedding(x)
-        x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
+        try:
+            x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).float()
+        except (TypeError, ValueError):
+            raise ValueError("the input must be numbers: (T, features) values") from None
         x = x[:, None] if x.dim() == 1 else x  # one univariate series (T,)
         x = x[None] if x.dim() == 2 else x
         if x.dim() != 3 or x.shape[-1] != self.input_size:
@@ -126,6 +136,8 @@ class LoadedModel(nn.Module):
                 f"the model reads {self.input_size} number(s) per step, got shape "
                 f"{tuple(x.shape)}; pass values shaped (T, {self.input_size})"
             )
+        if x.shape[1] == 0 or not torch.isfinite(x).all():
+            raise ValueError("the input needs at least one step and no NaN or inf values")
         return x
 
     def _above(self, h: torch.Tensor, start: int) -> torch.Tensor:

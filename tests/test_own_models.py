@@ -96,6 +96,9 @@ def test_core_found_under_any_prefix(prefix):
     assert model.summary.input_format() == "4 numbers per step, one step per line"
     with pytest.raises(ValueError, match=r"4 number\(s\) per step, got shape \(1, 7, 10\)"):
         model(torch.randn(7, 10))
+    for bad in (torch.full((3, 4), float("nan")), torch.zeros(0, 4), [["a"] * 4]):
+        with pytest.raises(ValueError, match="no NaN|must be numbers"):
+            model(bad)
 
 
 def test_several_cores_the_caller_picks_one():
