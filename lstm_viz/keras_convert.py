@@ -157,8 +157,8 @@ def _setting(name, cfg, key, allowed, default):
         shown = value if isinstance(value, (str, int, float, bool)) else type(value).__name__
         raise refuse(
             name,
-            f"{key}={shown!r} cannot be computed by torch's recurrent modules "
-            f"(they take {' or '.join(map(repr, allowed))}); retrain with that setting",
+            f"{key}={shown!r} has no exact torch equivalent here (lstm_viz converts "
+            f"{' or '.join(map(repr, allowed))}); retrain or re-save with one of those",
         )
     return value
 

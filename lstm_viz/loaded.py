@@ -64,7 +64,7 @@ class Summary:
         sizes = ", ".join(str(h) for h in self.hidden)
         out = [
             f"{self.kind}: {self.core}, {self.layers} layer(s) of hidden size {sizes}"
-            + (", bidirectional" if self.bidirectional else "")
+            + (", bidirectional" if self.bidirectional and len(self.groups) < 2 else "")
             + (f", projection {self.proj_size}" if self.proj_size else ""),
             f"input: {self.input_format()}",
             f"head: {self.head}"
