@@ -109,6 +109,17 @@ def from_state_dict(
             f" and {len(ignored) - 8} more" if len(ignored) > 8 else ""
         )
         left_out.append(f"{len(ignored)} key(s) not used: {shown}")
+    before = [  # a Linear writing the core's input: a layer before it that is not run here
+        m
+        for m, p in _modules(rest).items()
+        if m not in (emb_name, head_name) and {"weight", "bias"} <= set(p) and p["weight"].dim() == 2
+        and p["weight"].shape[0] == module.input_size
+    ]  # fmt: skip
+    if before and emb is None:
+        left_out.append(
+            f"{', '.join(before)}: could be a Linear layer before the core; it is not run, so "
+            "inputs go to the core directly"
+        )
     model = LoadedModel([module], embedding=emb, head=lin)
     model.summary = summarize(model, kind, recognised, left_out, notes)
     return model

@@ -154,6 +154,16 @@ def test_a_training_checkpoint_dict_is_opened():
         lstm_viz.load_model(saved({"epoch": 9, "optimizer": opt.state_dict()}))
 
 
+def test_a_linear_before_the_core_is_named_as_left_out():
+    """lstm_viz's own SequenceModel saved as a bare state_dict: encoder -> core -> head."""
+    torch.manual_seed(7)
+    seq = SequenceModel(ModelConfig(core="gru", input_size=2, hidden_size=5, output_size=3))
+    model = lstm_viz.load_model(saved(seq.state_dict()))
+    assert model.head.out_features == 3 and isinstance(model.core, nn.GRU)
+    left = "\n".join(model.summary.left_out)
+    assert "encoder: could be a Linear layer before the core; it is not run" in left
+
+
 def test_checkpoint_records_its_core(tmp_path):
     torch.manual_seed(5)
     config = ModelConfig(core="rnn_relu", input_size=2, hidden_size=4, output_size=3)
