@@ -112,8 +112,8 @@ def from_state_dict(
     before = [  # a Linear writing the core's input: a layer before it that is not run here
         m
         for m, p in _modules(rest).items()
-        if m not in (emb_name, head_name) and {"weight", "bias"} <= set(p) and p["weight"].dim() == 2
-        and p["weight"].shape[0] == module.input_size
+        if m not in (emb_name, head_name) and {"weight", "bias"} <= set(p)
+        and p["weight"].dim() == 2 and p["weight"].shape[0] == module.input_size
     ]  # fmt: skip
     if before and emb is None:
         left_out.append(
