@@ -14,7 +14,6 @@ output gate opens at the question. The plain RNN keeps He/She apart but merges B
 from __future__ import annotations
 
 import functools
-import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +21,7 @@ import numpy as np
 from lstm_viz import compare
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import SequenceModel, load_shipped, shipped_metrics
-from lstm_viz.tasks import Example, chars, cue
+from lstm_viz.tasks import Example, chars, cue, get_task
 from lstm_viz.trace_result import LSTMTrace
 
 
@@ -47,8 +46,7 @@ def model(name: str) -> SequenceModel:
 @functools.lru_cache(maxsize=16)
 def example(name: str, index: int) -> Example:
     """The `index`-th example of the model's task (the sidebar offers the same list)."""
-    task = importlib.import_module(f"lstm_viz.tasks.{model(name).config.task}")
-    return task.examples()[index]
+    return get_task(model(name).config.task).examples()[index]
 
 
 def _trace(name: str, index: int, tokens: list[str] | None = None):
@@ -250,7 +248,8 @@ def gradient_vanishes() -> Moment:
     lines, nums = {}, dict(word=tr.labels[at], answer=answer, gap=q - at)
     for name, title in compare.CUE_MODELS.items():
         sal = compare.answer_saliency(compare.float64_copy(model(name)), ids, q, answer)
-        key = name.removeprefix("cue_").removesuffix("_tanh")
+        core = model(name).config.core
+        key = "rnn" if core == "rnn_tanh" else core  # the text quotes rnn_cue, gru_cue, lstm_cue
         lines[title] = np.where(np.arange(len(sal)) <= q, sal, np.nan)  # nothing after q
         nums[f"{key}_cue"] = float(sal[at])
         nums[f"{key}_rate"] = compare.decades_per_step(sal, at + 1, q - 1)
