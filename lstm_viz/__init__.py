@@ -4,6 +4,7 @@ import torch, lstm_viz
 lstm = torch.nn.LSTM(input_size=3, hidden_size=8, num_layers=2)
 tr = lstm_viz.trace(lstm, torch.randn(50, 3))
 tr.gate("forget", layer=0)            # (50, 8) numpy
+model = lstm_viz.load_model("my_model.keras")  # or a PyTorch state_dict; print(model.summary)
 """
 
 from lstm_viz.analysis import retention, saliency, saturation, unit_search

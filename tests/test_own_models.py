@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import lstm_viz
@@ -233,3 +235,41 @@ def run_example(code: str, folder, monkeypatch) -> str:
 def test_readme_pytorch_example_prints_what_it_shows(tmp_path, monkeypatch):
     code, shown = readme_example(0)
     assert run_example(code, tmp_path, monkeypatch) == shown
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kind=st.sampled_from(["lstm", "gru", "rnn_tanh", "rnn_relu"]),
+    layers=st.integers(1, 3),
+    bidirectional=st.booleans(),
+    proj=st.booleans(),
+    prefix=st.sampled_from(["", "rnn.", "model.encoder.core."]),
+    parts=st.sampled_from(["core", "embedding", "head", "both"]),
+    seed=st.integers(0, 2**16),
+)
+def test_any_whole_model_loads_to_its_own_numbers(
+    kind, layers, bidirectional, proj, prefix, parts, seed
+):
+    """Every core configuration, under any prefix, with or without an embedding and a head:
+    the loaded model's outputs and traced hidden states are the original's."""
+    torch.manual_seed(seed)
+    kw = dict(num_layers=layers, bidirectional=bidirectional, batch_first=True)
+    if kind == "lstm":
+        core = nn.LSTM(4, 5, proj_size=3 if proj else 0, **kw)
+    elif kind == "gru":
+        core = nn.GRU(4, 5, **kw)
+    else:
+        core = nn.RNN(4, 5, nonlinearity=kind[4:], **kw)
+    top = (2 if bidirectional else 1) * (3 if kind == "lstm" and proj else 5)
+    emb = nn.Embedding(9, 4) if parts in ("embedding", "both") else None
+    head = nn.Linear(top, 2) if parts in ("head", "both") else None
+    state = {prefix + k: v for k, v in core.state_dict().items()}
+    state |= {f"emb.{k}": v for k, v in (emb.state_dict() if emb else {}).items()}
+    state |= {f"out.{k}": v for k, v in (head.state_dict() if head else {}).items()}
+    model = lstm_viz.load_model(saved(state), nonlinearity=kind[4:] or None)
+    x = torch.randint(0, 9, (1, 6)) if emb else torch.randn(1, 6, 4)
+    h = core(emb(x) if emb else x)[0]
+    want = head(h) if head else h
+    np.testing.assert_allclose(model(x).detach(), want.detach(), rtol=1e-5, atol=1e-5)
+    tr, _ = model.trace(x[0])
+    np.testing.assert_allclose(tr.output, h[0].detach(), rtol=1e-5, atol=1e-5)
