@@ -19,6 +19,16 @@ pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+# one page per view, as a link names it (AppTest and the real browser both open these)
+LINK_PAGES = {
+    "gates": dict(model="cue_lstm", input="example", ex="martha-she-seed", step="6", unit="3"),
+    "memory": dict(model="cue_lstm", input="example", ex="martha-she-seed", step="9", unit="28"),
+    "intervene": dict(model="cue_lstm", step="4", clamp="forget:2-14:0:u1,5"),
+    "find": dict(model="chars_lstm", input="example", ex="quotes", pin="34"),
+    "compare": dict(model="cue_gru", step="3"),
+    "forecast": dict(model="forecast_co2_lstm", input="example", step="40"),
+    "lesson": dict(stop="3"),
+}
 
 
 def run(at: AppTest) -> AppTest:

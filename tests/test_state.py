@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import LINK_PAGES, chart, diagram_svg, markdown, place, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import chart, diagram_svg, markdown, place, run
 from lstm_viz.ui.place import (
     INPUTS,
     LINK_TEXT,
@@ -33,7 +33,8 @@ clamps = st.builds(
     name=st.sampled_from(["forget", "input", "candidate", "cell", "hidden", "update"]),
     value=st.sampled_from([0.0, 1.0, -0.5, 0.25, 3.0]),
     layer=st.integers(0, 3),
-    units=st.none() | st.lists(st.integers(0, 99), min_size=1, max_size=4, unique=True).map(
+    units=st.none()
+    | st.lists(st.integers(0, 99), min_size=1, max_size=4, unique=True).map(
         lambda u: tuple(sorted(u))
     ),
     start=st.integers(0, 50),
@@ -135,20 +136,10 @@ def test_nothing_outside_the_state_module_writes_session_state():
 
 # ---- links restore the page (AppTest; the real browser does the same in test_browser_state) -----
 
-PAGES = {
-    "gates": dict(model="cue_lstm", input="example", ex="martha-she-seed", step="6", unit="3"),
-    "memory": dict(model="cue_lstm", input="example", ex="martha-she-seed", step="9", unit="28"),
-    "intervene": dict(model="cue_lstm", step="4", clamp="forget:2-14:0:u1,5"),
-    "find": dict(model="chars_lstm", input="example", ex="quotes", pin="34"),
-    "compare": dict(model="cue_gru", step="3"),
-    "forecast": dict(model="forecast_co2_lstm", input="example", step="40"),
-    "lesson": dict(stop="3"),
-}
 
-
-@pytest.mark.parametrize("view", list(PAGES))
+@pytest.mark.parametrize("view", list(LINK_PAGES))
 def test_a_page_and_the_page_its_link_opens_are_the_same(app, view):
-    at = app(view=view, **PAGES[view])
+    at = app(view=view, **LINK_PAGES[view])
     link = dict(at.query_params)
     assert link["view"] == view
     again = app(**link)
@@ -159,7 +150,7 @@ def test_a_page_and_the_page_its_link_opens_are_the_same(app, view):
 
 
 def test_a_link_restores_step_unit_pins_and_values_on_the_gates_view(app):
-    at = app(**PAGES["gates"], pin="3,7")
+    at = app(**LINK_PAGES["gates"], pin="3,7")
     here = place(at)
     assert (here.step, here.unit, here.pinned) == (6, 3, (3, 7))
     assert at.slider(key="lv_step").value == 6 and at.selectbox(key="lv_unit").value == 3

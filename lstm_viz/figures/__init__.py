@@ -28,6 +28,7 @@ from lstm_viz.figures.predictions import (
     prediction_change_figure,
 )
 from lstm_viz.figures.style import MARGIN, safe, step_categories
+from lstm_viz.figures.terms import drivers_lines, terms_waterfall
 
 __all__ = [
     "MARGIN",
@@ -36,6 +37,7 @@ __all__ = [
     "cell_diagram",
     "cell_diagram_svg",
     "cell_geometry",
+    "drivers_lines",
     "forecast_figure",
     "gate_heatmaps",
     "output_change_figure",
@@ -49,5 +51,6 @@ __all__ = [
     "saturation_figure",
     "step_categories",
     "step_lines",
+    "terms_waterfall",
     "unit_strip",
 ]
