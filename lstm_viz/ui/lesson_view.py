@@ -20,6 +20,7 @@ from lstm_viz.ui.common import plain
 from lstm_viz.ui.loaders import model_title
 
 N = len(lessons.LESSONS)
+KEYS_CSS = "<style>.st-key-lv_lesson_keys {display: none}</style>"  # the clicker's key buttons
 CSS = """<style>
 .st-key-lv_lesson p, .st-key-lv_lesson li {font-size: 1.3rem; line-height: 1.55}
 .st-key-lv_lesson h2 {font-size: 2.1rem}
@@ -100,7 +101,7 @@ def _nav(k: int) -> None:
         "Next →", key="lv_lesson_next", on_click=_place, args=(k + 1,), width="stretch",
         disabled=k >= N, type="primary", shortcut="Right",
     )  # fmt: skip
-    st.html("<style>.st-key-lv_lesson_keys {display: none}</style>")
+    st.html(KEYS_CSS)
     with st.container(key="lv_lesson_keys"):  # out of sight: only their shortcuts are used
         for name, shortcut, to in (("pagedown", "PageDown", k + 1), ("space", "Space", k + 1),
                                    ("pageup", "PageUp", k - 1)):  # fmt: skip
