@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 import lstm_viz  # noqa: E402
 from lstm_viz.tasks import cue  # noqa: E402
 from lstm_viz.ui import loaders  # noqa: E402
-from lstm_viz.ui.analysis_cache import answer_step, cue_step, memory_share  # noqa: E402
+from lstm_viz.ui.analysis_cache import answer_step, cue_step  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 DEMO = loaders.DEMO
@@ -74,7 +74,7 @@ def test_memory_view_every_control_on_the_demo():
     # the chosen unit's share is the engine's retention
     model = loaders.load_model(DEMO)
     tr, _ = model.trace(_demo_x(at))
-    kept = lstm_viz.retention(tr, 0, 40)
+    kept = lstm_viz.retention(tr, 0, 40).kept
     # a product of 40 float32 gates: ~1e-7 per factor if the GEMM's thread count differs
     np.testing.assert_allclose(_ys(spec["lv_mem_retention"]["data"][0]), kept[:, 7], rtol=2e-5)
     # the saliency bars are lstm_viz.saliency of the model at this step
@@ -115,24 +115,6 @@ def test_memory_view_gru_and_rnn_explain_themselves():
     run(at)
     assert "lv_mem_retention" not in charts(at) and "lv_mem_saliency" in charts(at)
     assert any("plain RNN has no gate" in i.value for i in at.info)
-
-
-@pytest.mark.parametrize("kind", ["lstm", "gru"])
-@pytest.mark.parametrize("direction", [0, 1])
-def test_memory_share_adds_up_to_the_state(kind, direction):
-    """sum over s of kept[s] * written[s] is the cell (LSTM) / hidden (GRU) at the step."""
-    torch.manual_seed(3)
-    core = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](2, 5, bidirectional=True).double()
-    tr = lstm_viz.trace(core, torch.randn(30, 2, dtype=torch.float64))
-    state = "cell" if kind == "lstm" else "hidden"
-    for step in (0, 7, 29):
-        kept, written, gate, first = memory_share(tr, 0, step, direction)
-        assert gate == ("forget" if kind == "lstm" else "update")
-        assert first == (0 if direction == 0 else step)
-        total = (kept * written).sum(axis=0)
-        np.testing.assert_allclose(total, tr.gate(state, 0, direction)[step], atol=1e-12)
-        if kind == "lstm":
-            np.testing.assert_array_equal(kept, lstm_viz.retention(tr, 0, step, direction))
 
 
 # ---- intervene -------------------------------------------------------------------------------
