@@ -126,6 +126,25 @@ def _table(at: AppTest):
     return at.dataframe[0].value
 
 
+@pytest.mark.skipif("forecast_co2_lstm" not in SHIPPED, reason="forecast weights not shipped")
+def test_forecast_outputs_are_shown_in_the_data_units():
+    """The cell panel and the intervene table show the model's readout (ppm), not its z-scores."""
+    from lstm_viz.tasks import forecast
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(model="forecast_co2_lstm")
+    run(at)
+    model = loaders.load_model("forecast_co2_lstm")
+    _, preds = model.trace(forecast.examples("co2")[0].x)
+    ppm = model.readout(preds)[:, 0]  # the next change in ppm: z * std + mean
+    assert not np.allclose(ppm, preds[:, 0])  # the scaling is not the identity here
+    assert at.metric[0].value == f"{ppm[0]:.4g}"
+    at.segmented_control(key="lv_view").set_value("Intervene")
+    run(at)
+    table = _table(at)
+    np.testing.assert_allclose(table["before"], ppm[[0, len(ppm) - 1]], rtol=1e-6)
+
+
 @needs["cue_lstm"]
 def test_clamp_changes_the_prediction_and_reset_restores_it_exactly():
     at = open_view("Intervene", model="cue_lstm")
