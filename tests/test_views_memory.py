@@ -1,6 +1,7 @@
 """The memory, intervene and find-a-cell views, driven headless with AppTest: every control, no
 exception anywhere; a clamp changes the prediction shown and Reset restores it exactly; the
-find-a-cell ranking is `lstm_viz.unit_search`'s; and the memory shares add up to the state."""
+find-a-cell ranking is `lstm_viz.unit_search`'s; a forecast model's outputs are shown in the data's
+units (its readout)."""
 
 from __future__ import annotations
 
@@ -98,13 +99,11 @@ def _table(at: AppTest):
 
 
 @pytest.mark.skipif("forecast_co2_lstm" not in SHIPPED, reason="forecast weights not shipped")
-def test_forecast_outputs_are_shown_in_the_data_units():
+def test_forecast_outputs_are_shown_in_the_data_units(app):
     """The cell panel and the intervene table show the model's readout (ppm), not its z-scores."""
     from lstm_viz.tasks import forecast
 
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(model="forecast_co2_lstm")
-    run(at)
+    at = app(model="forecast_co2_lstm")
     model = loaders.load_model("forecast_co2_lstm")
     _, preds = model.trace(forecast.examples("co2")[0].x)
     ppm = model.readout(preds)[:, 0]  # the next change in ppm: z * std + mean
