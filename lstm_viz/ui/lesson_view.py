@@ -8,7 +8,6 @@ type for a projector. Only our own static CSS is injected; no user text is ever 
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from lstm_viz import figures, lessons
@@ -17,7 +16,7 @@ from lstm_viz.tasks import cue
 from lstm_viz.ui import state
 from lstm_viz.ui.cell import unit_values
 from lstm_viz.ui.common import plain
-from lstm_viz.ui.loaders import model_title
+from lstm_viz.ui.loaders import load_model, model_title
 
 N = len(lessons.LESSONS)
 KEYS_CSS = "<style>.st-key-lv_lesson_keys {display: none}</style>"  # the clicker's key buttons
@@ -75,8 +74,7 @@ def _figures(k: int) -> None:
     if "clamped" in m.extra:  # the answer before and after the clamp, side by side
         runs = ((m.preds, "as trained"), (m.extra["clamped"], "memory cells clamped"))
         for col, (out, title) in zip(st.columns(2), runs, strict=True):
-            p = np.exp(out[m.step] - out[m.step].max())  # softmax over the answers
-            p /= p.sum()
+            p = load_model(lesson.model).readout(out[m.step])  # probabilities of the answers
             col.metric(title, cue.ANSWERS[int(p.argmax())],
                        f"p = {p.max():.3f}", delta_color="off")  # fmt: skip
             col.image(figures.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
