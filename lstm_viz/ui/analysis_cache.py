@@ -15,7 +15,6 @@ import torch
 
 from lstm_viz import analysis
 from lstm_viz.cells import SIGMOID_NAMES
-from lstm_viz.models import SequenceModel
 from lstm_viz.tasks import cue
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui.place import ClampSpec  # noqa: F401  (views build clamps from here)
@@ -24,7 +23,7 @@ from lstm_viz.ui.place import ClampSpec  # noqa: F401  (views build clamps from 
 def core_input(model, x: np.ndarray):
     """What `model(...)` takes: the raw ids / values for a SequenceModel, a float tensor for a
     bare nn.LSTM / GRU / RNN (as `loaders.run_trace` feeds it)."""
-    if isinstance(model, SequenceModel):
+    if hasattr(model, "trace"):  # a SequenceModel or a loaded whole model encodes its input
         return x
     return torch.as_tensor(np.asarray(x, dtype=np.float32))
 
@@ -35,7 +34,7 @@ def intervened(
 ) -> tuple[LSTMTrace, np.ndarray | None]:
     """(trace, per-step outputs or None) of the model with the clamps of `spec` applied."""
     clamps = [c.clamp() for c in spec]
-    if isinstance(_model, SequenceModel):
+    if hasattr(_model, "trace"):
         return _model.trace(x, interventions=clamps, labels=list(labels))
     from lstm_viz.trace import trace
 
