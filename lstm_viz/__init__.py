@@ -7,16 +7,22 @@ tr.gate("forget", layer=0)            # (50, 8) numpy
 """
 
 from lstm_viz.analysis import retention, saliency, saturation, unit_search
+from lstm_viz.corpus import CorpusTrace, corpus_trace
 from lstm_viz.interventions import Clamp
+from lstm_viz.matching import match, propose_units
 from lstm_viz.models import load_checkpoint, load_shipped, shipped_models
 from lstm_viz.trace import trace
 from lstm_viz.trace_result import LSTMTrace
 
 __all__ = [
     "Clamp",
+    "CorpusTrace",
     "LSTMTrace",
+    "corpus_trace",
     "load_checkpoint",
     "load_shipped",
+    "match",
+    "propose_units",
     "retention",
     "saliency",
     "saturation",

@@ -1,0 +1,314 @@
+"""`corpus_trace`: the hidden (and cell) states of a model over many sequences, traced in batches.
+
+LSTMVis (Strobelt et al. 2017) asks "where else in the data do these units do this?", which needs
+the states of a whole corpus at hand. This module traces a list of sequences of any lengths in
+padded batches (sorted by length, so little padding is wasted) with the exact `lstm_viz.trace`
+and stores every step of every sequence end to end in one flat array per state, with `offsets`
+mapping (sequence, step) <-> flat index.
+
+Padding never leaks: a unidirectional core's state at step t depends only on steps 0..t, so the
+padded tail of a short sequence changes nothing before its end, and the tail is cut off. A
+bidirectional core's reverse direction reads the padding first, so for it every batch holds
+sequences of one length only (no padding at all).
+
+Memory: steps x units x layers x directions x (2 for an LSTM's hidden and cell) x 2 bytes in the
+default float16 (e.g. 100,000 characters x 64 units x 2 states = 25.6 MB), plus the inputs and
+one int32 label code per step. `CorpusTrace.nbytes` says what a given corpus takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstm_viz import cells
+from lstm_viz.cells import LayerWeights
+from lstm_viz.checks import module_config, module_kind, whole_number
+from lstm_viz.trace import _kernel, trace
+
+STORED = {"lstm": ("hidden", "cell"), "gru": ("hidden",), "rnn": ("hidden",)}
+
+
+@dataclass
+class CorpusTrace:
+    """Per-step states of many sequences, laid end to end.
+
+    states[name]: (layers, directions, N, units) for N = total steps; sequence i fills the flat
+    rows offsets[i] : offsets[i + 1]. inputs: (N,) token ids or (N, features) values.
+    label_codes (N,) index into label_names: the readable token / value of every step.
+    """
+
+    kind: str  # "lstm", "gru" or "rnn"
+    config: dict  # the core's settings (as in LSTMTrace.config)
+    states: dict[str, np.ndarray]
+    offsets: np.ndarray  # (S + 1,) int64
+    inputs: np.ndarray
+    label_codes: np.ndarray  # (N,) int32
+    label_names: np.ndarray  # (K,) str
+
+    def __post_init__(self):
+        for arr in (*self.states.values(), self.offsets, self.inputs, self.label_codes):
+            arr.flags.writeable = False  # a cached corpus is shared between app sessions
+
+    # ---- shape facts -------------------------------------------------------------------------
+    @property
+    def num_sequences(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def steps(self) -> int:
+        """Total steps over all sequences (N)."""
+        return int(self.offsets[-1])
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.states)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (states, inputs, labels, offsets)."""
+        arrays = (*self.states.values(), self.offsets, self.inputs, self.label_codes)
+        return sum(a.nbytes for a in arrays) + self.label_names.nbytes
+
+    # ---- (sequence, step) <-> flat index -----------------------------------------------------
+    def flat_index(self, sequence, step) -> np.ndarray | int:
+        """Flat row of (sequence, step); both may be arrays of the same shape."""
+        seq, st = np.asarray(sequence), np.asarray(step)
+        if seq.size and (seq.min() < 0 or seq.max() >= self.num_sequences):
+            raise ValueError(f"sequence out of range; the corpus has {self.num_sequences}")
+        if st.size and ((st < 0).any() or (st >= self.lengths[seq]).any()):
+            raise ValueError("step out of range for its sequence; see corpus.lengths")
+        flat = self.offsets[seq] + st
+        return int(flat) if flat.ndim == 0 else flat
+
+    def locate(self, flat) -> tuple:
+        """(sequence, step) of flat row(s): the inverse of `flat_index`."""
+        f = np.asarray(flat)
+        if f.size and (f.min() < 0 or f.max() >= self.steps):
+            raise ValueError(f"flat index out of range; the corpus has {self.steps} steps")
+        seq = np.searchsorted(self.offsets, f, side="right") - 1
+        step = f - self.offsets[seq]
+        return (int(seq), int(step)) if f.ndim == 0 else (seq, step)
+
+    # ---- access ------------------------------------------------------------------------------
+    def flat(self, name: str = "hidden", layer: int = 0, direction: int = 0) -> np.ndarray:
+        """(N, units) states of every step of every sequence (a view, no copy)."""
+        if name not in self.states:
+            raise ValueError(f"unknown name {name!r}; this corpus stores {self.names}")
+        layers, dirs = self.states[name].shape[:2]
+        whole_number(layer, "layer"), whole_number(direction, "direction")
+        if not 0 <= layer < layers:
+            raise ValueError(f"layer {layer} out of range; the core has {layers}")
+        if not 0 <= direction < dirs:
+            raise ValueError(f"direction {direction} out of range; use 0..{dirs - 1}")
+        return self.states[name][layer, direction]
+
+    def sequence(self, i: int, name: str = "hidden", layer: int = 0, direction: int = 0):
+        """(T_i, units) states of sequence i."""
+        i = whole_number(i, "sequence")
+        if not 0 <= i < self.num_sequences:
+            raise ValueError(f"sequence {i} out of range; the corpus has {self.num_sequences}")
+        return self.flat(name, layer, direction)[self.offsets[i] : self.offsets[i + 1]]
+
+    def labels(self, i: int) -> list[str]:
+        """The readable label of every step of sequence i."""
+        self.sequence(i)  # checks i
+        codes = self.label_codes[self.offsets[i] : self.offsets[i + 1]]
+        return self.label_names[codes].tolist()
+
+
+def corpus_trace(
+    model: nn.Module,
+    sequences: Sequence,
+    batch_size: int = 256,
+    labels: Sequence[Sequence[str]] | None = None,
+    dtype=np.float16,
+) -> CorpusTrace:
+    """Trace `model` on every sequence, in padded batches; see the module docstring.
+
+    model: a SequenceModel (as `load_shipped` returns) or a bare nn.LSTM / GRU / RNN.
+    sequences: 1-D token-id arrays (token models) or 2-D (T, features) arrays, any lengths.
+    labels: one string per step per sequence (default: the vocabulary token, or the values).
+    dtype: np.float16 (default; half the memory, ~3 significant digits) or np.float32 (exact to
+    the trace's own float32 numbers).
+    """
+    core, encode, vocab = _parts(model)
+    kind = module_kind(core)
+    cfg = module_config(core, kind)
+    whole_number(batch_size, "batch_size")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}; e.g. 256")
+    if np.dtype(dtype) not in (np.float16, np.float32, np.float64):
+        raise ValueError(f"dtype must be np.float16, np.float32 or np.float64, got {dtype!r}")
+    seqs = _check_sequences(sequences, vocab, cfg["input_size"])
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    names = STORED[kind]
+    dirs = 2 if cfg["bidirectional"] else 1
+    units = {"hidden": cfg["proj_size"] or cfg["hidden_size"], "cell": cfg["hidden_size"]}
+    n = int(offsets[-1])
+    tdtype = getattr(torch, np.dtype(dtype).name)
+    out = {k: torch.empty(cfg["num_layers"], dirs, n, units[k], dtype=tdtype) for k in names}
+    for batch in _batches(lengths, batch_size, equal_lengths=dirs == 2):
+        width = int(lengths[batch].max())
+        x = encode(_pad([seqs[i] for i in batch], width))  # (B, W, core input)
+        if not cfg["batch_first"]:
+            x = x.transpose(0, 1)  # the module's own layout, as `trace` reads it
+        states = _states(core, kind, cfg, x)
+        for name in names:
+            arr = states[name].to(tdtype)  # (L, D, B, W, U); torch rounds to float16 fast
+            for j, i in enumerate(batch):
+                out[name][:, :, offsets[i] : offsets[i + 1]] = arr[:, :, j, : lengths[i]]
+    inputs = np.concatenate(seqs) if seqs else np.zeros(0)
+    codes, names_ = _label_codes(seqs, inputs, labels, vocab, lengths)
+    states = {k: v.numpy() for k, v in out.items()}
+    return CorpusTrace(kind, cfg, states, offsets, inputs, codes, names_)
+
+
+def _states(core, kind, cfg, x) -> dict[str, torch.Tensor]:
+    """{name: (L, D, B, W, U)} for one padded batch x (B, W, F), by the cheapest exact path.
+
+    `lstm_viz.trace` recovers every gate, which costs ~3x a forward pass on a wide batch; the
+    corpus keeps only hidden (and cell), so the common cores take a lean path:
+    - GRU / RNN: hidden is what the fused kernel returns, layer by layer;
+    - LSTM: the recurrence of `cells` one step at a time over the whole batch (a wide batch
+      makes the per-step Python cost small next to the matrix products);
+    - anything else (bidirectional, proj_size): the full `trace`.
+    """
+    if cfg["bidirectional"] or cfg["proj_size"]:
+        tr = trace(core, x)
+        return {k: torch.from_numpy(tr.states[k]) for k in STORED[kind]}
+    xs = x if not cfg["batch_first"] else x.transpose(0, 1)  # (T, B, F): steps outermost
+    t, b = xs.shape[:2]
+    layers, h = cfg["num_layers"], cfg["hidden_size"]
+    out = {k: torch.empty(layers, 1, t, b, h, dtype=xs.dtype) for k in STORED[kind]}
+    layer_in = xs.contiguous()
+    with torch.no_grad():
+        for layer in range(layers):
+            w = LayerWeights.of(core, layer, 0)
+            hidden = out["hidden"][layer, 0]
+            if kind == "lstm":
+                _lstm_steps(w, layer_in, hidden, out["cell"][layer, 0])
+            else:
+                h0 = torch.zeros(b, h, dtype=xs.dtype)  # the kernel reads (B, T, F)
+                hidden.copy_(_kernel(kind, cfg, w, layer_in.transpose(0, 1), h0, None)[0].transpose(0, 1))
+            layer_in = hidden
+    return {k: v.transpose(2, 3) for k, v in out.items()}  # (L, 1, B, T, H)
+
+
+def _lstm_steps(w: LayerWeights, xs: torch.Tensor, hs: torch.Tensor, cs: torch.Tensor) -> None:
+    """One LSTM layer from zero state, step by step: writes hs, cs (T, B, H) for xs (T, B, F)."""
+    bias = None if w.b_ih is None else w.b_ih + w.b_hh  # an LSTM only ever sums the two biases
+    w_hh_t = w.w_hh.T.contiguous()
+    h = c = torch.zeros(hs.shape[1:], dtype=hs.dtype)
+    for lo in range(0, xs.shape[0], _CHUNK):
+        zx = nn.functional.linear(xs[lo : lo + _CHUNK], w.w_ih, bias)  # (chunk, B, 4H)
+        for s in range(zx.shape[0]):
+            i, f, g, o = cells.lstm_gates(*torch.addmm(zx[s], h, w_hh_t).chunk(4, dim=-1))
+            c = cells.lstm_cell(f, c, i, g)
+            h = cells.lstm_hidden(o, c)
+            hs[lo + s], cs[lo + s] = h, c
+
+
+_CHUNK = 64  # steps whose input half is computed at once: bounded memory, one big product
+
+
+def _parts(model):
+    """(core, encode (B, W[, F]) -> float tensor (B, W, core input), vocab or None)."""
+    core = getattr(model, "core", model)
+    if not isinstance(core, nn.RNNBase):
+        raise ValueError(
+            f"corpus_trace takes a SequenceModel or an nn.LSTM / GRU / RNN, got "
+            f"{type(model).__name__}; for a model that wraps a core, pass the core"
+        )
+    vocab = getattr(getattr(model, "config", None), "vocab", None) if core is not model else None
+    dtype = core.weight_ih_l0.dtype
+    if core is model:
+        return core, lambda x: torch.as_tensor(x, dtype=dtype), None
+
+    def encode(x):
+        with torch.no_grad():
+            return model.encode(torch.as_tensor(x)).to(dtype)
+
+    return core, encode, vocab
+
+
+def _check_sequences(sequences, vocab, input_size) -> list[np.ndarray]:
+    if isinstance(sequences, (np.ndarray, torch.Tensor)) and np.ndim(sequences) >= 1:
+        sequences = list(sequences)  # a (S, T) or (S, T, F) array: its rows are the sequences
+    if not isinstance(sequences, (list, tuple)) or not sequences:
+        raise ValueError(
+            "sequences must be a non-empty list of arrays: token ids (T,) for a token model, "
+            "(T, features) values otherwise"
+        )
+    out = []
+    for k, s in enumerate(sequences):
+        a = np.asarray(s.numpy() if isinstance(s, torch.Tensor) else s)
+        if vocab:
+            if a.ndim != 1 or not (np.issubdtype(a.dtype, np.integer) or a.size == 0):
+                raise ValueError(
+                    f"sequence {k} has shape {a.shape} and dtype {a.dtype}; a token model "
+                    "reads 1-D integer token ids (encode text with the task's encoder)"
+                )
+            if a.size and (a.min() < 0 or a.max() >= len(vocab)):
+                raise ValueError(f"sequence {k} has ids outside 0..{len(vocab) - 1} (the vocab)")
+            a = a.astype(np.int64)
+        else:
+            a = a[:, None] if a.ndim == 1 and input_size == 1 else a
+            if a.ndim != 2 or a.shape[1] != input_size or not np.issubdtype(a.dtype, np.number):
+                raise ValueError(
+                    f"sequence {k} has shape {a.shape}; the model reads (T, {input_size}) numbers"
+                )
+            if not np.isfinite(a).all():
+                raise ValueError(f"sequence {k} contains NaN or inf; clean or fill those values")
+            a = a.astype(np.float32)
+        if len(a) == 0:
+            raise ValueError(f"sequence {k} is empty; drop it or give it at least one step")
+        out.append(a)
+    return out
+
+
+def _batches(lengths: np.ndarray, size: int, equal_lengths: bool) -> list[np.ndarray]:
+    """Sequence indices, longest first, in groups of <= size (one length per group if asked)."""
+    order = np.argsort(-lengths, kind="stable")
+    groups = []
+    start = 0
+    while start < len(order):
+        stop = min(start + size, len(order))
+        if equal_lengths:  # cut where the length changes: no padding at all
+            same = lengths[order[start:stop]] == lengths[order[start]]
+            stop = start + int(np.argmin(same)) if not same.all() else stop
+        groups.append(order[start:stop])
+        start = stop
+    return groups
+
+
+def _pad(seqs: list[np.ndarray], width: int) -> np.ndarray:
+    """(B, width[, F]) with zeros after each sequence's end (id 0 for tokens: any valid id)."""
+    out = np.zeros((len(seqs), width, *seqs[0].shape[1:]), seqs[0].dtype)
+    for j, s in enumerate(seqs):
+        out[j, : len(s)] = s
+    return out
+
+
+def _label_codes(seqs, inputs, labels, vocab, lengths):
+    """(codes (N,) int32, names (K,) str): token models reuse their ids as codes."""
+    if labels is not None:
+        if len(labels) != len(seqs) or any(len(a) != n for a, n in zip(labels, lengths)):
+            raise ValueError("labels must give one string per step of every sequence")
+        flat = np.array([str(s) for lab in labels for s in lab])
+        names, codes = np.unique(flat, return_inverse=True)
+        return codes.astype(np.int32), names
+    if vocab:
+        return inputs.astype(np.int32), np.array(vocab)
+    text = np.array([", ".join(f"{v:.3g}" for v in row) for row in inputs.reshape(len(inputs), -1)])
+    names, codes = np.unique(text, return_inverse=True)
+    return codes.astype(np.int32), names
