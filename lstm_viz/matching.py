@@ -171,8 +171,9 @@ def match(
     order = np.lexsort((starts, -lengths, -score))[:top]
     seq, step = corpus.locate(starts)
     found = [
-        Match(int(seq[k]), int(step[k]), int(step[k] + lengths[k] - 1), float(score[k]),
-              int(n_on[k]))
+        Match(
+            int(seq[k]), int(step[k]), int(step[k] + lengths[k] - 1), float(score[k]), int(n_on[k])
+        )
         for k in order
     ]
     return MatchResult(

@@ -68,8 +68,9 @@ def shipped_corpus(name: str, dtype=np.float16):
     from lstm_viz.corpus import corpus_trace
 
     corpus = corpus_for(name)
-    return corpus, corpus_trace(load_shipped(name), corpus.sequences, labels=corpus.labels,
-                                dtype=dtype)
+    return corpus, corpus_trace(
+        load_shipped(name), corpus.sequences, labels=corpus.labels, dtype=dtype
+    )
 
 
 # --- one builder per task ------------------------------------------------------------------
@@ -85,7 +86,7 @@ def _chars(model: SequenceModel) -> Corpus:
         if c - bounds[-1] >= CHARS_PIECE:
             bounds.append(int(c))
     bounds.append(len(text))
-    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+    pieces = [text[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
     return Corpus(
         "",
         "chars",
@@ -116,10 +117,14 @@ def _cue(model: SequenceModel) -> Corpus:
         full = tokens + [answer] + suffix
         seqs.append(cue.encode(full))
         labels.append(full)
-        for key, value in zip(info, (cue_at, len(tokens) - 1, gap, answer)):
+        for key, value in zip(info, (cue_at, len(tokens) - 1, gap, answer), strict=True):
             info[key].append(value)
     return Corpus(
-        "", "cue", seqs, labels, info,
+        "",
+        "cue",
+        seqs,
+        labels,
+        info,
         f"{N_SEQUENCES:,} held-out sentences (seed {CUE_SEED}), gaps {CUE_GAPS[0]}-{CUE_GAPS[1]}",
     )
 
@@ -131,7 +136,10 @@ def _adding(model: SequenceModel) -> Corpus:
     x, y, marks = adding.make_batch(np.random.default_rng(ADDING_SEED), N_SEQUENCES, t)
     labels = [[f"{v:.2f}" + ("*" if m else "") for v, m in row] for row in x]
     return Corpus(
-        "", "adding", list(x), labels,
+        "",
+        "adding",
+        list(x),
+        labels,
         {"marks": marks.tolist(), "sum": y.tolist()},
         f"{N_SEQUENCES:,} held-out sequences of T={t} (seed {ADDING_SEED})",
     )
@@ -154,9 +162,12 @@ def _forecast(model: SequenceModel) -> Corpus:
     o, unit = scaling.offset, f" {series.unit}".rstrip()
     window = min(forecast.CONFIGS[variant].window, len(x))
     starts = list(range(0, len(x) - window + 1, series.season))
-    step_label = [f"{series.labels[j + o]}: {series.values[j + o]:.1f}{unit}" for j in range(len(x))]
+    step_label = [
+        f"{series.labels[j + o]}: {series.values[j + o]:.1f}{unit}" for j in range(len(x))
+    ]
     return Corpus(
-        "", "forecast",
+        "",
+        "forecast",
         [x[a : a + window] for a in starts],
         [step_label[a : a + window] for a in starts],
         {"start": starts},
