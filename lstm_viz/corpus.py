@@ -2,8 +2,8 @@
 
 LSTMVis (Strobelt et al. 2017) asks "where else in the data do these units do this?", which needs
 the states of a whole corpus at hand. This module traces a list of sequences of any lengths in
-padded batches (sorted by length, so little padding is wasted) with the exact `lstm_viz.trace`
-and stores every step of every sequence end to end in one flat array per state, with `offsets`
+padded batches (sorted by length, so little padding is wasted; `batch_states` computes them,
+equal to `lstm_viz.trace` of each sequence alone) and stores every step of every sequence end to end in one flat array per state, with `offsets`
 mapping (sequence, step) <-> flat index.
 
 Padding never leaks: a unidirectional core's state at step t depends only on steps 0..t, so the
@@ -25,11 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstm_viz.cells import LayerWeights
+from lstm_viz.batch_states import STORED, batch_states
 from lstm_viz.checks import module_config, module_kind, whole_number
-from lstm_viz.trace import _kernel, trace
-
-STORED = {"lstm": ("hidden", "cell"), "gru": ("hidden",), "rnn": ("hidden",)}
 
 
 @dataclass
@@ -161,7 +158,7 @@ def corpus_trace(
         x = encode(_pad([seqs[i] for i in batch], width))  # (B, W, core input)
         if not cfg["batch_first"]:
             x = x.transpose(0, 1)  # the module's own layout, as `trace` reads it
-        states = _states(core, kind, cfg, x)
+        states = batch_states(core, kind, cfg, x)
         valid = torch.from_numpy(np.arange(width) < lengths[batch][:, None])  # (B, W)
         rows = torch.from_numpy(
             np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in batch])
@@ -172,70 +169,6 @@ def corpus_trace(
     codes, names_ = _label_codes(seqs, inputs, labels, vocab, lengths)
     states = {k: v.numpy() for k, v in out.items()}
     return CorpusTrace(kind, cfg, states, offsets, inputs, codes, names_)
-
-
-def _states(core, kind, cfg, x) -> dict[str, torch.Tensor]:
-    """{name: (L, D, B, W, U)} for one padded batch x (B, W, F), by the cheapest exact path.
-
-    `lstm_viz.trace` recovers every gate, which costs ~3x a forward pass on a wide batch; the
-    corpus keeps only hidden (and cell), so the common cores take a lean path:
-    - GRU / RNN: hidden is what the fused kernel returns, layer by layer;
-    - LSTM: the recurrence of `cells` one step at a time over the whole batch (a wide batch
-      makes the per-step Python cost small next to the matrix products);
-    - anything else (bidirectional, proj_size): the full `trace`.
-    """
-    if cfg["bidirectional"] or cfg["proj_size"]:
-        tr = trace(core, x)
-        return {k: torch.from_numpy(tr.states[k].copy()) for k in STORED[kind]}  # writable
-    xs = x if not cfg["batch_first"] else x.transpose(0, 1)  # (T, B, F): steps outermost
-    t, b = xs.shape[:2]
-    layers, h = cfg["num_layers"], cfg["hidden_size"]
-    out = {k: torch.empty(layers, 1, t, b, h, dtype=xs.dtype) for k in STORED[kind]}
-    layer_in = xs.contiguous()
-    with torch.no_grad():
-        for layer in range(layers):
-            w = LayerWeights.of(core, layer, 0)
-            hidden = out["hidden"][layer, 0]
-            if kind == "lstm":
-                _lstm_steps(w, layer_in, hidden, out["cell"][layer, 0])
-            else:
-                h0 = torch.zeros(b, h, dtype=xs.dtype)  # the kernel reads (B, T, F)
-                hidden.copy_(
-                    _kernel(kind, cfg, w, layer_in.transpose(0, 1), h0, None)[0].transpose(0, 1)
-                )
-            layer_in = hidden
-    return {k: v.transpose(2, 3) for k, v in out.items()}  # (L, 1, B, T, H)
-
-
-def _lstm_steps(w: LayerWeights, xs: torch.Tensor, hs: torch.Tensor, cs: torch.Tensor) -> None:
-    """One LSTM layer from zero state, step by step: writes hs, cs (T, B, H) for xs (T, B, F).
-
-    The equations of `cells` (c_t = f_t * c_{t-1} + i_t * g_t, h_t = o_t * tanh(c_t)), with the
-    per-step torch calls cut from 13 to 7, since on a small core the calls cost more than the
-    arithmetic: the weight rows are reordered i, f, o, g so one sigmoid covers three gates, and
-    c and h are written straight into the output.
-    """
-    hid = hs.shape[-1]
-    order = torch.cat(
-        [torch.arange(0, 2 * hid), torch.arange(3 * hid, 4 * hid), torch.arange(2 * hid, 3 * hid)]
-    )  # i, f, g, o -> i, f, o, g
-    bias = None if w.b_ih is None else (w.b_ih + w.b_hh)[order]  # an LSTM sums the two biases
-    w_ih, w_hh_t = w.w_ih[order], w.w_hh[order].T.contiguous()
-    h = c = torch.zeros(hs.shape[1:], dtype=hs.dtype)
-    z = torch.empty(hs.shape[1], 4 * hid, dtype=hs.dtype)  # (B, 4H), reused every step
-    ifo, g = z[:, : 3 * hid], z[:, 3 * hid :]
-    i, f, o = z[:, :hid], z[:, hid : 2 * hid], z[:, 2 * hid : 3 * hid]
-    for lo in range(0, xs.shape[0], _CHUNK):
-        zx = nn.functional.linear(xs[lo : lo + _CHUNK], w_ih, bias)  # (chunk, B, 4H)
-        for s in range(zx.shape[0]):
-            torch.addmm(zx[s], h, w_hh_t, out=z)
-            torch.sigmoid(ifo, out=ifo)
-            torch.tanh(g, out=g)
-            c = torch.addcmul(f * c, i, g, out=cs[lo + s])  # f * c_{t-1} + i * g
-            h = torch.mul(o, torch.tanh(c), out=hs[lo + s])  # o * tanh(c_t)
-
-
-_CHUNK = 64  # steps whose input half is computed at once: bounded memory, one big product
 
 
 def _parts(model):

@@ -1,0 +1,76 @@
+"""The hidden (and cell) states of one padded batch, by the cheapest exact path.
+
+`corpus_trace` keeps only hidden and cell of every step. `lstm_viz.trace` would recover every
+gate too, which costs about 3x a forward pass on a wide batch, so the common cores take a lean
+path here (the tests hold it to `lstm_viz.trace` on each sequence alone):
+- GRU / RNN: hidden is what the module's fused kernel returns, layer by layer;
+- LSTM: the recurrence of `lstm_viz.cells` one step at a time over the whole batch (a wide batch
+  makes the per-step Python cost small next to the matrix products);
+- anything else (bidirectional, proj_size): the full `trace`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lstm_viz.cells import LayerWeights
+from lstm_viz.trace import _kernel, trace
+
+STORED = {"lstm": ("hidden", "cell"), "gru": ("hidden",), "rnn": ("hidden",)}  # what is kept
+
+
+def batch_states(core, kind, cfg, x) -> dict[str, torch.Tensor]:
+    """{name: (L, D, B, W, U)} for one batch x in the module's own layout, from zero state."""
+    if cfg["bidirectional"] or cfg["proj_size"]:
+        tr = trace(core, x)
+        return {k: torch.from_numpy(tr.states[k].copy()) for k in STORED[kind]}  # writable
+    xs = x if not cfg["batch_first"] else x.transpose(0, 1)  # (T, B, F): steps outermost
+    t, b = xs.shape[:2]
+    layers, h = cfg["num_layers"], cfg["hidden_size"]
+    out = {k: torch.empty(layers, 1, t, b, h, dtype=xs.dtype) for k in STORED[kind]}
+    layer_in = xs.contiguous()
+    with torch.no_grad():
+        for layer in range(layers):
+            w = LayerWeights.of(core, layer, 0)
+            hidden = out["hidden"][layer, 0]
+            if kind == "lstm":
+                _lstm_steps(w, layer_in, hidden, out["cell"][layer, 0])
+            else:
+                h0 = torch.zeros(b, h, dtype=xs.dtype)  # the kernel reads (B, T, F)
+                hidden.copy_(
+                    _kernel(kind, cfg, w, layer_in.transpose(0, 1), h0, None)[0].transpose(0, 1)
+                )
+            layer_in = hidden
+    return {k: v.transpose(2, 3) for k, v in out.items()}  # (L, 1, B, T, H)
+
+
+def _lstm_steps(w: LayerWeights, xs: torch.Tensor, hs: torch.Tensor, cs: torch.Tensor) -> None:
+    """One LSTM layer from zero state, step by step: writes hs, cs (T, B, H) for xs (T, B, F).
+
+    The equations of `cells` (c_t = f_t * c_{t-1} + i_t * g_t, h_t = o_t * tanh(c_t)), with the
+    per-step torch calls cut from 13 to 7, since on a small core the calls cost more than the
+    arithmetic: the weight rows are reordered i, f, o, g so one sigmoid covers three gates, and
+    c and h are written straight into the output.
+    """
+    hid = hs.shape[-1]
+    order = torch.cat(
+        [torch.arange(0, 2 * hid), torch.arange(3 * hid, 4 * hid), torch.arange(2 * hid, 3 * hid)]
+    )  # i, f, g, o -> i, f, o, g
+    bias = None if w.b_ih is None else (w.b_ih + w.b_hh)[order]  # an LSTM sums the two biases
+    w_ih, w_hh_t = w.w_ih[order], w.w_hh[order].T.contiguous()
+    h = c = torch.zeros(hs.shape[1:], dtype=hs.dtype)
+    z = torch.empty(hs.shape[1], 4 * hid, dtype=hs.dtype)  # (B, 4H), reused every step
+    ifo, g = z[:, : 3 * hid], z[:, 3 * hid :]
+    i, f, o = z[:, :hid], z[:, hid : 2 * hid], z[:, 2 * hid : 3 * hid]
+    for lo in range(0, xs.shape[0], _CHUNK):
+        zx = nn.functional.linear(xs[lo : lo + _CHUNK], w_ih, bias)  # (chunk, B, 4H)
+        for s in range(zx.shape[0]):
+            torch.addmm(zx[s], h, w_hh_t, out=z)
+            torch.sigmoid(ifo, out=ifo)
+            torch.tanh(g, out=g)
+            c = torch.addcmul(f * c, i, g, out=cs[lo + s])  # f * c_{t-1} + i * g
+            h = torch.mul(o, torch.tanh(c), out=hs[lo + s])  # o * tanh(c_t)
+
+
+_CHUNK = 64  # steps whose input half is computed at once: bounded memory, one big product
