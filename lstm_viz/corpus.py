@@ -3,8 +3,8 @@
 LSTMVis (Strobelt et al. 2017) asks "where else in the data do these units do this?", which needs
 the states of a whole corpus at hand. This module traces a list of sequences of any lengths in
 padded batches (sorted by length, so little padding is wasted; `batch_states` computes them,
-equal to `lstm_viz.trace` of each sequence alone) and stores every step of every sequence end to end in one flat array per state, with `offsets`
-mapping (sequence, step) <-> flat index.
+equal to `lstm_viz.trace` of each sequence alone) and stores every step of every sequence end
+to end in one flat array per state, with `offsets` mapping (sequence, step) <-> flat index.
 
 Padding never leaks: a unidirectional core's state at step t depends only on steps 0..t, so the
 padded tail of a short sequence changes nothing before its end, and the tail is cut off. A
@@ -159,12 +159,16 @@ def corpus_trace(
         if not cfg["batch_first"]:
             x = x.transpose(0, 1)  # the module's own layout, as `trace` reads it
         states = batch_states(core, kind, cfg, x)
-        valid = torch.from_numpy(np.arange(width) < lengths[batch][:, None])  # (B, W)
-        rows = torch.from_numpy(
+        # every real step of the batch from its (step, row) place to its flat row, in one copy
+        src = torch.from_numpy(
+            np.concatenate([np.arange(lengths[i]) * len(batch) + j for j, i in enumerate(batch)])
+        )
+        dst = torch.from_numpy(
             np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in batch])
         )
-        for name in names:  # every real step of the batch to its flat row, in one copy
-            out[name].index_copy_(2, rows, states[name][:, :, valid].to(tdtype))
+        for name in names:
+            flat = states[name].reshape(*states[name].shape[:2], -1, states[name].shape[-1])
+            out[name].index_copy_(2, dst, flat.index_select(2, src).to(tdtype))
     inputs = np.concatenate(seqs) if seqs else np.zeros(0)
     codes, names_ = _label_codes(seqs, inputs, labels, vocab, lengths)
     states = {k: v.numpy() for k, v in out.items()}
