@@ -2,8 +2,8 @@
 noisy, so every number is a median of interleaved rounds).
 
 Prints, for the shipped chars and cue LSTMs on their held-out corpora:
-- batched `corpus_trace` throughput (steps/s) against tracing the sequences one by one with
-  `lstm_viz.trace` (goal >= 10x) and against the raw batched `nn.LSTM` forward on the same padded
+- batched `corpus_trace` throughput (steps/s, batch_size 256) against tracing the sequences one
+  by one with `lstm_viz.trace` (goal >= 10x) and against the raw batched `nn.LSTM` forward on the same padded
   batches (goal: corpus_trace within 2x of it);
 - a `match` over the 100,000-step chars corpus (goal <= 300 ms), and the corpus memory.
 
@@ -30,14 +30,15 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def trace_speed(name: str, rounds: int) -> lstm_viz.CorpusTrace:
+def trace_speed(name: str, rounds: int, batch_size: int = 256) -> lstm_viz.CorpusTrace:
     model = lstm_viz.load_shipped(name)
     corpus = corpus_for(name)
     seqs = corpus.sequences
     steps = corpus.steps
     lengths = np.array([len(s) for s in seqs])
     batches = [
-        _pad([seqs[i] for i in b], int(lengths[b].max())) for b in _batches(lengths, 256, False)
+        _pad([seqs[i] for i in b], int(lengths[b].max()))
+        for b in _batches(lengths, batch_size, False)
     ]
 
     @torch.no_grad()
@@ -50,7 +51,7 @@ def trace_speed(name: str, rounds: int) -> lstm_viz.CorpusTrace:
             model.trace(s)
 
     runs = {
-        "corpus_trace": lambda: lstm_viz.corpus_trace(model, seqs),
+        "corpus_trace": lambda: lstm_viz.corpus_trace(model, seqs, batch_size),
         "raw forward": raw,
         "one by one": one_by_one,
     }
@@ -59,7 +60,7 @@ def trace_speed(name: str, rounds: int) -> lstm_viz.CorpusTrace:
         for k, fn in runs.items():
             times[k].append(timed(fn))
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"\n{name}: {corpus.description} ({steps:,} steps, {len(seqs):,} sequences)")
+    print(f"\n{name}: {corpus.description} ({steps:,} steps), batch_size {batch_size}")
     for k, t in med.items():
         print(f"  {k:13s} {t * 1000:8.0f} ms  {steps / t:12,.0f} steps/s")
     print(

@@ -346,3 +346,20 @@ def test_match_and_propose_bad_inputs():
     with pytest.raises(ValueError, match="no corpus for task"):
         corpus_for(module("lstm"))
     assert isinstance(lstm_viz.propose_units(x, 0, 0, 0.5), Proposal)
+
+
+def test_readme_corpus_example_runs_and_its_numbers_hold():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code = re.search(r"## Ask the whole corpus\n.*?```python\n(.*?)```", text, re.S).group(1)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    res, corpus = scope["res"], scope["corpus"]
+    assert res.summary == "found in 1,063 of 2,000 sequences (1,519 spans)"
+    assert scope["p"].units == [1, 4, 16, 22, 23] and len(res.matches) == 20
+    cue_at, query = np.array(corpus.info["cue"]), np.array(corpus.info["query"])
+    for m in res.matches:  # every top match starts in another He sentence's gap
+        assert m.sequence != 26 and corpus.info["answer"][m.sequence] == "He"
+        assert cue_at[m.sequence] < m.start <= query[m.sequence] <= m.end
