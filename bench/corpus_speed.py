@@ -3,8 +3,8 @@ noisy, so every number is a median of interleaved rounds).
 
 Prints, for the shipped chars and cue LSTMs on their held-out corpora:
 - batched `corpus_trace` throughput (steps/s, batch_size 256) against tracing the sequences one
-  by one with `lstm_viz.trace` (goal >= 10x) and against the raw batched `nn.LSTM` forward on the same padded
-  batches (goal: corpus_trace within 2x of it);
+  by one with `lstm_viz.trace` (goal >= 10x) and against the raw batched `nn.LSTM` forward on
+  the same padded batches (goal: corpus_trace within 2x of it);
 - a `match` over the 100,000-step chars corpus (goal <= 300 ms), and the corpus memory.
 
     python -m bench.corpus_speed [ROUNDS] [THREADS]
