@@ -36,6 +36,9 @@ class Proposal:
     end: int  # inclusive
     before: int  # steps before start that had to be off
     after: int  # steps after end that had to be off
+    name: str = "hidden"  # the state the units were read from (`match` reads the same)
+    layer: int = 0
+    direction: int = 0
 
 
 @dataclass
@@ -102,25 +105,26 @@ def propose_units(
     off_after = ~above(x[end + 1 : end + 1 + after]).any(0)
     keep = on & off_before & off_after
     units = [int(u) for u in np.flatnonzero(keep)]
-    return Proposal(units, threshold, start, end, before, after)
+    return Proposal(units, threshold, start, end, before, after, name, layer, direction)
 
 
 def match(
     corpus: CorpusTrace,
     units: Sequence[int] | Proposal,
     threshold: float | None = None,
-    name: str = "hidden",
-    layer: int = 0,
+    name: str | None = None,
+    layer: int | None = None,
     top: int = 20,
     *,
-    direction: int = 0,
+    direction: int | None = None,
     min_length: int = 1,
     max_length: int | None = None,
     meta: int = 10,
 ) -> MatchResult:
     """The `top` spans of `corpus` where all `units` are on, by score (see the module docstring).
 
-    units: unit indices, or a Proposal (its threshold is used unless one is given).
+    units: unit indices, or a Proposal (its threshold is used unless one is given, and its state
+    name, layer and direction). name / layer / direction default to "hidden", 0, 0.
     min_length / max_length: keep spans of that many steps only (LSTMVis bounds the match
     length around the selection's). meta: how many labels to list in `starts` and `fills`.
     """
@@ -130,8 +134,20 @@ def match(
             "build one with lstm_viz.corpus_trace(model, sequences)"
         )
     if isinstance(units, Proposal):
-        threshold = units.threshold if threshold is None else threshold
-        units = units.units
+        p = units
+        asked = {"name": name, "layer": layer, "direction": direction}
+        for key, value in asked.items():
+            if value is not None and value != getattr(p, key):
+                raise ValueError(
+                    f"the proposal's units are {key}={getattr(p, key)!r}, not {value!r}; "
+                    f"leave {key} out, or propose units on {key}={value!r}"
+                )
+        name, layer, direction = p.name, p.layer, p.direction
+        threshold = p.threshold if threshold is None else threshold
+        units = p.units
+    name = "hidden" if name is None else name
+    layer = 0 if layer is None else layer
+    direction = 0 if direction is None else direction
     if threshold is None:
         raise ValueError("give a threshold (e.g. 0.3), or pass the Proposal that chose one")
     x = corpus.flat(name, layer, direction)  # (N, U)

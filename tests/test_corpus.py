@@ -348,6 +348,21 @@ def test_match_and_propose_bad_inputs():
     assert isinstance(lstm_viz.propose_units(x, 0, 0, 0.5), Proposal)
 
 
+def test_a_proposal_is_matched_on_the_state_it_was_made_on():
+    net = module("lstm")
+    ct = lstm_viz.corpus_trace(net, ragged(6, seed=5), dtype=np.float32)
+    step = int(np.argmax(ct.sequence(0, "cell").max(1) >= 0.3))
+    p = lstm_viz.propose_units(ct, step, step, 0.3, sequence=0, name="cell", before=0, after=0)
+    assert p.name == "cell" and p.units
+    by_proposal = lstm_viz.match(ct, p, top=1000)
+    assert by_proposal.matches == lstm_viz.match(ct, p.units, 0.3, name="cell", top=1000).matches
+    assert by_proposal.matches != lstm_viz.match(ct, p.units, 0.3, top=1000).matches  # hidden
+    for m in by_proposal.matches:  # the spans are where the cells are on
+        assert (ct.sequence(m.sequence, "cell")[m.start : m.end + 1, p.units] >= 0.3).all()
+    with pytest.raises(ValueError, match="name='cell', not 'hidden'"):
+        lstm_viz.match(ct, p, name="hidden")
+
+
 def test_readme_corpus_example_runs_and_its_numbers_hold():
     import re
     from pathlib import Path
