@@ -144,7 +144,7 @@ def corpus_trace(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}; e.g. 256")
     if np.dtype(dtype) not in (np.float16, np.float32, np.float64):
         raise ValueError(f"dtype must be np.float16, np.float32 or np.float64, got {dtype!r}")
-    seqs = _check_sequences(sequences, vocab, cfg["input_size"])
+    seqs = _check_sequences(sequences, vocab, cfg["input_size"], cfg["dtype"])
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     names = STORED[kind]
@@ -195,7 +195,7 @@ def _parts(model):
     return core, encode, vocab
 
 
-def _check_sequences(sequences, vocab, input_size) -> list[np.ndarray]:
+def _check_sequences(sequences, vocab, input_size, dtype) -> list[np.ndarray]:
     if isinstance(sequences, (np.ndarray, torch.Tensor)) and np.ndim(sequences) >= 1:
         sequences = list(sequences)  # a (S, T) or (S, T, F) array: its rows are the sequences
     if not isinstance(sequences, (list, tuple)) or not sequences:
@@ -223,7 +223,7 @@ def _check_sequences(sequences, vocab, input_size) -> list[np.ndarray]:
                 )
             if not np.isfinite(a).all():
                 raise ValueError(f"sequence {k} contains NaN or inf; clean or fill those values")
-            a = a.astype(np.float32)
+            a = a.astype(np.float64 if dtype == "float64" else np.float32)  # the core's own
         if len(a) == 0:
             raise ValueError(f"sequence {k} is empty; drop it or give it at least one step")
         out.append(a)

@@ -54,6 +54,19 @@ def test_batched_trace_equals_single_traces(name):
                     )
 
 
+def test_float64_module_float64_storage_is_exact():
+    net = module("gru", num_layers=2).double()
+    seqs = ragged(seed=6)
+    ct = lstm_viz.corpus_trace(net, seqs, batch_size=5, dtype=np.float64)
+    for i, s in enumerate(seqs):
+        for layer in range(2):
+            np.testing.assert_allclose(
+                ct.sequence(i, layer=layer),
+                lstm_viz.trace(net, s).gate("hidden", layer),
+                atol=1e-12,
+            )
+
+
 def test_float16_storage_is_the_float32_trace_rounded():
     net = module("lstm", num_layers=2)
     seqs = ragged(seed=3)
