@@ -175,6 +175,17 @@ def corpus_trace(
     return CorpusTrace(kind, cfg, states, offsets, inputs, codes, names_)
 
 
+def shipped_corpus(name: str, dtype=np.float16):
+    """(Corpus, CorpusTrace): a shipped model's held-out corpus and its trace (what the app
+    caches once per server)."""
+    from lstm_viz.models import load_shipped
+    from lstm_viz.tasks.corpora import corpus_for
+
+    corpus = corpus_for(name)
+    trace = corpus_trace(load_shipped(name), corpus.sequences, labels=corpus.labels, dtype=dtype)
+    return corpus, trace
+
+
 def _parts(model):
     """(core, encode (B, W[, F]) -> float tensor (B, W, core input), vocab or None)."""
     core = getattr(model, "core", model)

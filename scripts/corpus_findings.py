@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 import lstm_viz
+from lstm_viz.corpus import shipped_corpus
 from lstm_viz.tasks import chars
-from lstm_viz.tasks.corpora import shipped_corpus
 
 
 def quote_spans(text: str) -> list[tuple[int, int]]:

@@ -10,8 +10,9 @@ evaluation set uses, so a pattern found in it is a pattern of held-out data:
 - forecast: the model's series (as the model reads it) in windows of its training length, one
   season apart.
 
-`corpus_for(name)` dispatches on the model's `config.task`; it is the one seam to move onto the
-task registry (`lstm_viz.tasks`) once that exists.
+`corpus_for(name)` dispatches on the model's `config.task` (`_BUILDERS`): the one seam to move
+onto the task registry (a `corpus` field of `lstm_viz.tasks.task.Task`). Tracing a corpus is
+`lstm_viz.corpus.shipped_corpus` (tasks never import the engine).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lstm_viz.models import SequenceModel, load_shipped
+from lstm_viz.tasks import adding, chars, cue, forecast
+from lstm_viz.tasks.series import variant_series
 
 CHARS_SEED = 20_170_101  # new seeds: neither training batches nor the evaluation sets use them
 CUE_SEED = 20_170_102
@@ -63,22 +66,10 @@ def corpus_for(model: str | SequenceModel) -> Corpus:
     return corpus
 
 
-def shipped_corpus(name: str, dtype=np.float16):
-    """(Corpus, CorpusTrace) of a shipped model on its corpus: what the app caches per server."""
-    from lstm_viz.corpus import corpus_trace
-
-    corpus = corpus_for(name)
-    return corpus, corpus_trace(
-        load_shipped(name), corpus.sequences, labels=corpus.labels, dtype=dtype
-    )
-
-
 # --- one builder per task ------------------------------------------------------------------
 
 
 def _chars(model: SequenceModel) -> Corpus:
-    from lstm_viz.tasks import chars
-
     text = chars.generate_text(CHARS_TOTAL, CHARS_SEED)
     cuts = _safe_cuts(text, chars.inside_quotes(text), chars.bracket_depth(text))
     bounds = [0]
@@ -106,8 +97,6 @@ def _safe_cuts(text: str, quotes: np.ndarray, depth: np.ndarray) -> np.ndarray:
 
 
 def _cue(model: SequenceModel) -> Corpus:
-    from lstm_viz.tasks import cue
-
     rng = np.random.default_rng(CUE_SEED)
     seqs, labels = [], []
     info = {"cue": [], "query": [], "gap": [], "answer": []}
@@ -130,8 +119,6 @@ def _cue(model: SequenceModel) -> Corpus:
 
 
 def _adding(model: SequenceModel) -> Corpus:
-    from lstm_viz.tasks import adding
-
     t = int(model.config.extra.get("T", adding.AddingConfig.T))
     x, y, marks = adding.make_batch(np.random.default_rng(ADDING_SEED), N_SEQUENCES, t)
     labels = [[f"{v:.2f}" + ("*" if m else "") for v, m in row] for row in x]
@@ -146,9 +133,6 @@ def _adding(model: SequenceModel) -> Corpus:
 
 
 def _forecast(model: SequenceModel) -> Corpus:
-    from lstm_viz.tasks import forecast
-    from lstm_viz.tasks.series import variant_series
-
     extra = model.config.extra
     variant = extra.get("variant")
     if variant not in forecast.CONFIGS:
