@@ -391,3 +391,23 @@ def test_readme_corpus_example_runs_and_its_numbers_hold():
     for m in res.matches:  # every top match starts in another He sentence's gap
         assert m.sequence != 26 and corpus.info["answer"][m.sequence] == "He"
         assert cue_at[m.sequence] < m.start <= query[m.sequence] <= m.end
+
+
+def test_readme_quote_finding_holds():
+    from lstm_viz.corpus import shipped_corpus
+
+    corpus, ct = shipped_corpus("chars_lstm")
+    assert corpus.info["text"][0][63:99] == '"and for and (now all it a (so)) is.'
+    p = lstm_viz.propose_units(ct, 63, 98, 0.0, sequence=0)
+    assert p.units == [34]
+    res = lstm_viz.match(ct, p, top=20)
+    assert res.summary == "found in 179 of 180 sequences (916 spans)"
+    inside = chars.inside_quotes("".join(corpus.info["text"]))
+    for m in res.matches:
+        lo = ct.offsets[m.sequence] + m.start
+        assert inside[lo : lo + m.length].all()
+    assert res.starts[0] == ('"', 882) and text_quotes(corpus) == 882
+
+
+def text_quotes(corpus) -> int:
+    return sum(t.count('"') for t in corpus.info["text"]) // 2
