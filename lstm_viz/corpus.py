@@ -130,13 +130,14 @@ def corpus_trace(
 ) -> CorpusTrace:
     """Trace `model` on every sequence, in padded batches; see the module docstring.
 
-    model: a SequenceModel (as `load_shipped` returns) or a bare nn.LSTM / GRU / RNN.
+    model: as `load_shipped` or `load_model` return it, or a bare nn.LSTM / GRU / RNN; a loaded
+    model of several recurrent groups is traced at its top group (`.core`), as its `.trace` is.
     sequences: 1-D token-id arrays (token models) or 2-D (T, features) arrays, any lengths.
     labels: one string per step per sequence (default: the vocabulary token, or the values).
     dtype: np.float16 (default; half the memory, ~3 significant digits) or np.float32 (exact to
     the trace's own float32 numbers).
     """
-    core, encode, vocab = _parts(model)
+    core, encode, n_tokens, vocab, input_size, equal_lengths = _parts(model)
     kind = module_kind(core)
     cfg = module_config(core, kind)
     whole_number(batch_size, "batch_size")
@@ -144,7 +145,7 @@ def corpus_trace(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}; e.g. 256")
     if np.dtype(dtype) not in (np.float16, np.float32, np.float64):
         raise ValueError(f"dtype must be np.float16, np.float32 or np.float64, got {dtype!r}")
-    seqs = _check_sequences(sequences, vocab, cfg["input_size"], cfg["dtype"])
+    seqs = _check_sequences(sequences, n_tokens, input_size, cfg["dtype"])
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     names = STORED[kind]
@@ -153,7 +154,7 @@ def corpus_trace(
     n = int(offsets[-1])
     tdtype = getattr(torch, np.dtype(dtype).name)
     out = {k: torch.empty(cfg["num_layers"], dirs, n, units[k], dtype=tdtype) for k in names}
-    for batch in _batches(lengths, batch_size, equal_lengths=dirs == 2):
+    for batch in _batches(lengths, batch_size, equal_lengths):
         width = int(lengths[batch].max())
         x = encode(_pad([seqs[i] for i in batch], width))  # (B, W, core input)
         if not cfg["batch_first"]:
@@ -170,7 +171,7 @@ def corpus_trace(
             flat = states[name].reshape(*states[name].shape[:2], -1, states[name].shape[-1])
             out[name].index_copy_(2, dst, flat.index_select(2, src).to(tdtype))
     inputs = np.concatenate(seqs) if seqs else np.zeros(0)
-    codes, names_ = _label_codes(seqs, inputs, labels, vocab, lengths)
+    codes, names_ = _label_codes(seqs, inputs, labels, n_tokens, vocab, lengths)
     states = {k: v.numpy() for k, v in out.items()}
     return CorpusTrace(kind, cfg, states, offsets, inputs, codes, names_)
 
@@ -187,26 +188,43 @@ def shipped_corpus(name: str, dtype=np.float16):
 
 
 def _parts(model):
-    """(core, encode (B, W[, F]) -> float tensor (B, W, core input), vocab or None)."""
+    """How a model reads a padded batch: (core, encode, n_tokens, vocab, input_size, equal).
+
+    encode maps a padded batch (B, W) of ids or (B, W, F) of values to the core's input
+    (B, W, F') in the core's dtype; for a loaded model of several recurrent groups (`load_model`)
+    the groups below its top one (its `.core`) run first. equal: some module reads backwards, so
+    batches must not be padded.
+    """
     core = getattr(model, "core", model)
     if not isinstance(core, nn.RNNBase):
         raise ValueError(
-            f"corpus_trace takes a SequenceModel or an nn.LSTM / GRU / RNN, got "
-            f"{type(model).__name__}; for a model that wraps a core, pass the core"
+            f"corpus_trace takes a model as load_shipped / load_model return it, or an "
+            f"nn.LSTM / GRU / RNN, got {type(model).__name__}; for another wrapper pass its core"
         )
-    vocab = getattr(getattr(model, "config", None), "vocab", None) if core is not model else None
     dtype = core.weight_ih_l0.dtype
     if core is model:
-        return core, lambda x: torch.as_tensor(x, dtype=dtype), None
+        encode = lambda x: torch.as_tensor(x, dtype=dtype)  # noqa: E731
+        return core, encode, None, None, core.input_size, core.bidirectional
+    below = list(getattr(model, "groups", [core]))[:-1]  # batch_first, as load_model makes them
+    config = getattr(model, "config", None)
+    embedding = getattr(model, "embedding", None) or getattr(model, "encoder", None)
+    n_tokens = embedding.num_embeddings if isinstance(embedding, nn.Embedding) else None
+    input_size = getattr(model, "input_size", None)
+    if not isinstance(input_size, int):
+        input_size = getattr(config, "input_size", core.input_size)
 
     def encode(x):
         with torch.no_grad():
-            return model.encode(torch.as_tensor(x)).to(dtype)
+            h = model.encode(torch.as_tensor(x))
+            for group in below:
+                h = group(h.to(group.weight_ih_l0.dtype))[0]
+            return h.to(dtype)
 
-    return core, encode, vocab
+    equal = any(m.bidirectional for m in [*below, core])
+    return core, encode, n_tokens, getattr(config, "vocab", None), input_size, equal
 
 
-def _check_sequences(sequences, vocab, input_size, dtype) -> list[np.ndarray]:
+def _check_sequences(sequences, n_tokens, input_size, dtype) -> list[np.ndarray]:
     if isinstance(sequences, (np.ndarray, torch.Tensor)) and np.ndim(sequences) >= 1:
         sequences = list(sequences)  # a (S, T) or (S, T, F) array: its rows are the sequences
     if not isinstance(sequences, (list, tuple)) or not sequences:
@@ -217,14 +235,14 @@ def _check_sequences(sequences, vocab, input_size, dtype) -> list[np.ndarray]:
     out = []
     for k, s in enumerate(sequences):
         a = np.asarray(s.numpy() if isinstance(s, torch.Tensor) else s)
-        if vocab:
+        if n_tokens:
             if a.ndim != 1 or not (np.issubdtype(a.dtype, np.integer) or a.size == 0):
                 raise ValueError(
                     f"sequence {k} has shape {a.shape} and dtype {a.dtype}; a token model "
                     "reads 1-D integer token ids (encode text with the task's encoder)"
                 )
-            if a.size and (a.min() < 0 or a.max() >= len(vocab)):
-                raise ValueError(f"sequence {k} has ids outside 0..{len(vocab) - 1} (the vocab)")
+            if a.size and (a.min() < 0 or a.max() >= n_tokens):
+                raise ValueError(f"sequence {k} has ids outside 0..{n_tokens - 1} (the vocab)")
             a = a.astype(np.int64)
         else:
             a = a[:, None] if a.ndim == 1 and input_size == 1 else a
@@ -264,7 +282,7 @@ def _pad(seqs: list[np.ndarray], width: int) -> np.ndarray:
     return out
 
 
-def _label_codes(seqs, inputs, labels, vocab, lengths):
+def _label_codes(seqs, inputs, labels, n_tokens, vocab, lengths):
     """(codes (N,) int32, names (K,) str): token models reuse their ids as codes."""
     if labels is not None:
         if len(labels) != len(seqs) or any(
@@ -274,8 +292,9 @@ def _label_codes(seqs, inputs, labels, vocab, lengths):
         flat = np.array([str(s) for lab in labels for s in lab])
         names, codes = np.unique(flat, return_inverse=True)
         return codes.astype(np.int32), names
-    if vocab:
-        return inputs.astype(np.int32), np.array(vocab)
+    if n_tokens:  # token models: the ids are the codes, the vocabulary (or the id) the label
+        names = vocab if vocab and len(vocab) == n_tokens else [str(i) for i in range(n_tokens)]
+        return inputs.astype(np.int32), np.array(names)
     text = np.array([", ".join(f"{v:.3g}" for v in row) for row in inputs.reshape(len(inputs), -1)])
     names, codes = np.unique(text, return_inverse=True)
     return codes.astype(np.int32), names

@@ -94,6 +94,20 @@ def test_token_model_corpus_matches_model_trace_and_labels():
     np.testing.assert_array_equal(ct.inputs, np.concatenate(ids))
 
 
+def test_loaded_model_of_two_groups_is_traced_at_its_top_group():
+    from lstm_viz.loaded import LoadedModel
+
+    torch.manual_seed(2)
+    groups = [torch.nn.LSTM(3, 4, batch_first=True), torch.nn.GRU(4, 5, batch_first=True)]
+    model = LoadedModel(groups, embedding=torch.nn.Embedding(10, 3))
+    rng = np.random.default_rng(7)
+    ids = [rng.integers(0, 10, int(t)) for t in rng.integers(1, 20, 7)]
+    ct = lstm_viz.corpus_trace(model, ids, batch_size=3, dtype=np.float32)
+    assert ct.kind == "gru" and ct.labels(0) == [str(i) for i in ids[0]]
+    for i, x in enumerate(ids):
+        np.testing.assert_allclose(ct.sequence(i), model.trace(x)[0].gate("hidden"), atol=2e-6)
+
+
 def test_flat_index_and_locate_are_inverse():
     ct = lstm_viz.corpus_trace(module("gru"), ragged(5, seed=2), batch_size=2)
     flat = np.arange(ct.steps)
@@ -304,7 +318,7 @@ def test_adding_and_forecast_corpora():
         (lambda net: lstm_viz.corpus_trace(net, [np.zeros((0, 3))]), "empty"),
         (lambda net: lstm_viz.corpus_trace(net, [np.full((2, 3), np.nan)]), "NaN"),
         (lambda net: lstm_viz.corpus_trace(net, ragged(), batch_size=0), "batch_size"),
-        (lambda net: lstm_viz.corpus_trace(torch.nn.Linear(3, 3), ragged()), "SequenceModel"),
+        (lambda net: lstm_viz.corpus_trace(torch.nn.Linear(3, 3), ragged()), "load_model return"),
         (lambda net: lstm_viz.corpus_trace(net, ragged(), dtype=np.int8), "dtype"),
     ],
 )
