@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 import lstm_viz
-from lstm_viz.corpus import _batches, _pad
+from lstm_viz.batch_states import _pad, batches
 from lstm_viz.tasks.corpora import corpus_for
 
 
@@ -36,14 +36,14 @@ def trace_speed(name: str, rounds: int, batch_size: int = 256) -> lstm_viz.Corpu
     seqs = corpus.sequences
     steps = corpus.steps
     lengths = np.array([len(s) for s in seqs])
-    batches = [
+    padded = [
         _pad([seqs[i] for i in b], int(lengths[b].max()))
-        for b in _batches(lengths, batch_size, False)
+        for b in batches(lengths, batch_size, False)
     ]
 
     @torch.no_grad()
     def raw():
-        for x in batches:
+        for x in padded:
             model.core(model.encode(torch.from_numpy(x)))
 
     def one_by_one():
@@ -51,7 +51,7 @@ def trace_speed(name: str, rounds: int, batch_size: int = 256) -> lstm_viz.Corpu
             model.trace(s)
 
     runs = {
-        "corpus_trace": lambda: lstm_viz.corpus_trace(model, seqs, batch_size),
+        "corpus_trace": lambda: lstm_viz.corpus_trace(model, seqs, batch_size, threads=None),
         "raw forward": raw,
         "one by one": one_by_one,
     }

@@ -1,4 +1,4 @@
-"""The hidden (and cell) states of one padded batch, by the cheapest exact path.
+"""Padded batches of sequences and their hidden (and cell) states, by the cheapest exact path.
 
 `corpus_trace` keeps only hidden and cell of every step. `lstm_viz.trace` would recover every
 gate too, which costs about 3x a forward pass on a wide batch, so the common cores take a lean
@@ -11,6 +11,10 @@ path here (the tests hold it to `lstm_viz.trace` on each sequence alone):
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
+import numpy as np
 import torch
 from torch import nn
 
@@ -82,3 +86,61 @@ def _lstm_steps(w: LayerWeights, xs: torch.Tensor, hs: torch.Tensor, cs: torch.T
 
 
 _CHUNK = 64  # steps whose input half is computed at once: bounded memory, one big product
+
+
+def batches(lengths: np.ndarray, size: int, equal_lengths: bool) -> list[np.ndarray]:
+    """Sequence indices, longest first, in groups of <= size (one length per group if asked)."""
+    order = np.argsort(-lengths, kind="stable")
+    groups = []
+    start = 0
+    while start < len(order):
+        stop = min(start + size, len(order))
+        if equal_lengths:  # cut where the length changes: no padding at all
+            same = lengths[order[start:stop]] == lengths[order[start]]
+            stop = start + int(np.argmin(same)) if not same.all() else stop
+        groups.append(order[start:stop])
+        start = stop
+    return groups
+
+
+def _pad(seqs: list[np.ndarray], width: int) -> np.ndarray:
+    """(B, width[, F]) with zeros after each sequence's end (id 0 for tokens: any valid id)."""
+    out = np.zeros((len(seqs), width, *seqs[0].shape[1:]), seqs[0].dtype)
+    for j, s in enumerate(seqs):
+        out[j, : len(s)] = s
+    return out
+
+
+def trace_batch(core, kind, cfg, encode, seqs, batch, lengths, offsets, out, tdtype) -> None:
+    """Trace one padded batch and copy its real steps into the flat `out` arrays."""
+    width = int(lengths[batch].max())
+    x = encode(_pad([seqs[i] for i in batch], width))  # (B, W, core input)
+    if not cfg["batch_first"]:
+        x = x.transpose(0, 1)  # the module's own layout, as `trace` reads it
+    states = batch_states(core, kind, cfg, x)  # {name: (L, D, W, B, U)}
+    # every real step from its (step, row) place to its flat row, in one copy per state
+    src = np.concatenate([np.arange(lengths[i]) * len(batch) + j for j, i in enumerate(batch)])
+    dst = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in batch])
+    for name, arr in states.items():
+        flat = arr.reshape(*arr.shape[:2], -1, arr.shape[-1])
+        out[name].index_copy_(
+            2, torch.from_numpy(dst), flat.index_select(2, torch.from_numpy(src)).to(tdtype)
+        )
+
+
+_THREADS = threading.Lock()
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """torch.set_num_threads(n) for the block, restored after (n None: no change)."""
+    if n is None:
+        yield
+        return
+    with _THREADS:
+        before = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)

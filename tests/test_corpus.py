@@ -108,6 +108,16 @@ def test_loaded_model_of_two_groups_is_traced_at_its_top_group():
         np.testing.assert_allclose(ct.sequence(i), model.trace(x)[0].gate("hidden"), atol=2e-6)
 
 
+def test_threads_are_restored():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        lstm_viz.corpus_trace(module("lstm"), ragged(3), threads=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_flat_index_and_locate_are_inverse():
     ct = lstm_viz.corpus_trace(module("gru"), ragged(5, seed=2), batch_size=2)
     flat = np.arange(ct.steps)
@@ -320,6 +330,7 @@ def test_adding_and_forecast_corpora():
         (lambda net: lstm_viz.corpus_trace(net, ragged(), batch_size=0), "batch_size"),
         (lambda net: lstm_viz.corpus_trace(torch.nn.Linear(3, 3), ragged()), "load_model return"),
         (lambda net: lstm_viz.corpus_trace(net, ragged(), dtype=np.int8), "dtype"),
+        (lambda net: lstm_viz.corpus_trace(net, ragged(), threads=0), "threads"),
     ],
 )
 def test_corpus_trace_bad_arguments(call, hint):
