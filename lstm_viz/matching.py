@@ -157,8 +157,11 @@ def match(
     min_length = whole_number(min_length, "min_length")
     if max_length is not None:
         max_length = whole_number(max_length, "max_length")
-    if top < 1 or min_length < 1 or (max_length is not None and max_length < min_length):
-        raise ValueError("need top >= 1 and 1 <= min_length <= max_length; e.g. top=20")
+    short = max_length is not None and max_length < min_length
+    if top < 1 or meta < 0 or min_length < 1 or short:
+        raise ValueError(
+            "need top >= 1, meta >= 0 and 1 <= min_length <= max_length; e.g. top=20, meta=10"
+        )
     above = _above(x, threshold)
 
     # maximal runs of "all query units on", never crossing a sequence boundary
@@ -171,7 +174,7 @@ def match(
     starts = np.flatnonzero(all_on & (first | ~prev_on))
     ends = np.flatnonzero(all_on & (last | ~next_on))
     lengths = ends - starts + 1
-    keep = (lengths >= min_length) & (lengths <= (max_length or len(x)))
+    keep = (lengths >= min_length) & (lengths <= (len(x) if max_length is None else max_length))
     starts, ends, lengths = starts[keep], ends[keep], lengths[keep]
 
     # units on at every step of each run: AND over the run's rows, on bits packed 8 to a byte

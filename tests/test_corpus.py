@@ -359,6 +359,8 @@ def test_token_model_rejects_bad_sequences():
         (dict(units=[1], threshold=0.3, name="cell"), "stores"),
         (dict(units=[1], threshold=0.3, layer=1), "layer 1 out of range"),
         (dict(units=[1], threshold=0.3, top=0), "top >= 1"),
+        (dict(units=[1], threshold=0.3, meta=-1), "meta >= 0"),
+        (dict(units=[1], threshold=0.3, max_length=0), "min_length <= max_length"),
         (dict(units=[1], threshold=0.3, min_length=3, max_length=2), "min_length"),
     ],
 )
