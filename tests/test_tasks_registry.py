@@ -82,7 +82,7 @@ def test_train_passes_the_trace_metrics_as_a_callback():
 
 
 def test_tasks_import_nothing_downstream_of_the_models():
-    allowed = ("lstm_viz.models", "lstm_viz.tasks")
+    allowed = ("lstm_viz.models", "lstm_viz.tasks", "lstm_viz.scaling")
     for path in Path(tasks_pkg.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):
