@@ -14,7 +14,7 @@ from lstm_viz import cells
 
 
 def module_kind(module) -> str:
-    """"lstm", "gru" or "rnn" for a module the trace reproduces exactly, else a ValueError."""
+    """ "lstm", "gru" or "rnn" for a module the trace reproduces exactly, else a ValueError."""
     if isinstance(module, nn.LSTM):
         kind, base = "lstm", nn.LSTM
     elif isinstance(module, nn.GRU):

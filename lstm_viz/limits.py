@@ -33,7 +33,7 @@ MAX_CONFIG_ITEMS = 100_000  # values in a checkpoint's `extra`, all levels toget
 MAX_SERIES_ABS = 1e100  # largest |value| a forecast series may hold: squares stay finite
 MAX_STATE_CLAMP = 1e4  # largest |value| a cell / hidden clamp may set (see interventions.py)
 MAX_CLAMP_INDICES = 1_000_000  # steps or units listed in one Clamp (a range() may span more)
-MAX_TRACE_BYTES = 1 << 30  # arrays LSTMTrace.load unpacks by default (its max_bytes= raises it)
+MAX_TRACE_BYTES = 512 * 2**20  # arrays LSTMTrace.load unpacks by default (max_bytes= raises it)
 MAX_EXPORT_ROWS = 2_000_000  # rows of a CSV export (one number per row), see export.py
 
 
@@ -55,7 +55,7 @@ def check_length(n: int) -> None:
 
 
 def listing(items, limit: int = 10, width: int = 30) -> str:
-    """"'a', 'b', ... and 312 more": a message names a few items, never echoes a whole input.
+    """ "'a', 'b', ... and 312 more": a message names a few items, never echoes a whole input.
 
     Each item is cut to `width` characters; `items` may be any sized collection."""
     items = list(items) if not isinstance(items, (list, tuple)) else items

@@ -75,8 +75,10 @@ class SequenceModel(nn.Module):
         """Core input (B, T, core_in) from ids (B, T) / (T,) or values (B, T, F) / (T, F)."""
         x = _cpu_tensor(x)
         if self.is_token_model:
-            if x.is_complex() or x.dtype == torch.bool or (
-                x.is_floating_point() and not torch.equal(x, x.round())
+            if (
+                x.is_complex()
+                or x.dtype == torch.bool
+                or (x.is_floating_point() and not torch.equal(x, x.round()))
             ):
                 raise ValueError(
                     f"token ids must be whole numbers, got {x.dtype}; encode text with the "
@@ -184,7 +186,9 @@ def checkpoint_model(blob) -> SequenceModel:
             raise TypeError(f"a JSON {type(fields).__name__}, not an object")
         config = ModelConfig(**fields)
     except RecursionError:  # json recurses once per nesting level: "[[[[...]]]]" overflows it
-        raise ValueError("the checkpoint's config is nested too deeply; re-save the model") from None
+        raise ValueError(
+            "the checkpoint's config is nested too deeply; re-save the model"
+        ) from None
     except (TypeError, ValueError) as err:  # JSONDecodeError is a ValueError
         raise _bad_config(err) from None
     check_config(config)

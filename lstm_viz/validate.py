@@ -95,7 +95,7 @@ def check_config(config) -> None:
                 f"{config.output_size} outputs; give one label per output or none ({FIX})"
             )
     task = config.task
-    if not isinstance(task, str) or not re.fullmatch(r"[a-z_]{0,%d}" % MAX_LABEL_CHARS, task):
+    if not isinstance(task, str) or not re.fullmatch(rf"[a-z_]{{0,{MAX_LABEL_CHARS}}}", task):
         raise ValueError(f"the task name {_show(task)} is not lowercase letters and _; {FIX}")
     extra = config.extra
     if not isinstance(extra, dict):
@@ -256,9 +256,7 @@ def _json_like(value) -> None:
         else:
             raise ValueError(f"config.extra holds a {type(v).__name__}; JSON values only ({FIX})")
         if depth >= MAX_CONFIG_DEPTH and children:
-            raise ValueError(
-                f"config.extra is nested deeper than {MAX_CONFIG_DEPTH} levels; {FIX}"
-            )
+            raise ValueError(f"config.extra is nested deeper than {MAX_CONFIG_DEPTH} levels; {FIX}")
         stack.extend((c, depth + 1) for c in children)
 
 
