@@ -34,7 +34,7 @@ MAX_SERIES_ABS = 1e100  # largest |value| a forecast series may hold: squares st
 MAX_STATE_CLAMP = 1e4  # largest |value| a cell / hidden clamp may set (see interventions.py)
 MAX_CLAMP_INDICES = 1_000_000  # steps or units listed in one Clamp (a range() may span more)
 MAX_TRACE_BYTES = 512 * 2**20  # arrays LSTMTrace.load unpacks by default (max_bytes= raises it)
-MAX_EXPORT_ROWS = 2_000_000  # rows of a CSV export (one number per row), see export.py
+MAX_EXPORT_ROWS = 1_000_000  # rows of a CSV export (one number per row), see export.py
 
 
 def mb(n: int) -> str:
