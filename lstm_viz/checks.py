@@ -162,9 +162,10 @@ def check_labels(labels, t: int) -> list[str] | None:
     return [str(s) for s in labels]
 
 
-def whole_number(value, what: str) -> int:
+def whole_number(value, what: str, example: int = 0) -> int:
     """`value` as an int if it is a whole number (int or numpy integer, not bool), else a
     ValueError: a float or a string here is a mistake that indexing would hide or crash on."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{what} must be a whole number, got {value!r}; e.g. {what}=0")
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+        raise ValueError(f"{what} must be a whole number, got {shown}; e.g. {what}={example}")
     return int(value)

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lstm_viz.checks import whole_number
+from lstm_viz.limits import MAX_SERIES, MAX_SERIES_ABS
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MIN_LENGTH = 60  # shorter series leave too few steps for training, validation and a test tail
 VARIANTS = ("co2", "sunspots", "synthetic")
@@ -104,6 +107,19 @@ def check_series(values, min_length: int = MIN_LENGTH) -> np.ndarray:
             f"the series has {len(bad)} missing or infinite values (first at row {bad[0]}); "
             "fill them (e.g. interpolate) or drop those rows"
         )
+    if len(arr) > MAX_SERIES:
+        raise ValueError(
+            f"the series has {len(arr)} values; the app forecasts at most {MAX_SERIES}: "
+            "keep the most recent part"
+        )
+    big = float(np.abs(arr).max())
+    if big > MAX_SERIES_ABS:
+        # squares of such values (variance, RMSE) overflow float64 to inf: a model "trained"
+        # on them would report infinite errors as if nothing were wrong
+        raise ValueError(
+            f"the series holds values up to {big:.3g}; the app takes |values| up to "
+            f"{MAX_SERIES_ABS:.0e}: divide the column by a constant (change its unit) first"
+        )
     if np.ptp(arr) == 0 or np.std(np.diff(arr)) < 1e-12 * max(1.0, np.abs(arr).max()):
         raise ValueError(
             "the series is constant (or a straight line); there is nothing to learn: "
@@ -121,7 +137,9 @@ def custom_series(
     """
     v = check_series(values)
     n = len(v)
-    season = estimate_season(v[: int(0.7 * n)]) if season is None else int(season)
+    if season is not None:
+        season = whole_number(season, "season", example=12)
+    season = estimate_season(v[: int(0.7 * n)]) if season is None else season
     if not 1 <= season <= n // 4:
         raise ValueError(f"season={season} must be between 1 and {n // 4} (a quarter of the data)")
     if labels is not None and len(labels) != n:
