@@ -37,12 +37,13 @@ class CsvTable:
     def notes(self) -> list[str]:
         """One sentence per column left out or passed over, for the app to show."""
         out = [f"Column {name!r} was left out: {why}." for name, why in self.dropped.items()]
-        out += [
-            f"Column {name!r} only rises (a row number or time stamp?), so it is not picked "
-            "by default."
-            for name in self.index_like
-            if name in self.columns
-        ]
+        picked = self.default_columns(len(self.columns))
+        for name in self.index_like:
+            if name not in picked:
+                out.append(
+                    f"Column {name!r} only rises (a row number or time stamp?), so it is "
+                    "not picked by default."
+                )
         return out
 
 
