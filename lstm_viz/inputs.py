@@ -91,7 +91,14 @@ def input_size(model: SequenceModel | nn.Module) -> int:
 
 def numbers_input(model: SequenceModel | nn.Module, values: np.ndarray) -> UserInput:
     """Raw values (T,) or (T, F) -> input; a forecast model's own scaling is applied first."""
-    values = np.asarray(values, dtype=np.float64)
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            "the values must be numbers shaped (T,) or (T, F); drop text cells"
+        ) from None
+    if values.ndim not in (1, 2) or values.size == 0:
+        raise ValueError(f"the values have shape {values.shape}; give (T,) or (T, F) numbers")
     if values.ndim == 1:
         values = values[:, None]
     if not np.isfinite(values).all():
@@ -135,13 +142,26 @@ def _finite32(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _count(value, what: str, lo: int, hi: int) -> int:
+    """An int in lo..hi from an int-like value (a widget's int, "30" from a link), else a
+    ValueError that states the range."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            f"{what} {str(value)[:20]!r} is not a whole number; choose {lo}..{hi}"
+        ) from None
+    if not lo <= n <= hi:
+        raise ValueError(f"{what} {n} out of range; choose {lo}..{hi}")
+    return n
+
+
 def generated_series(length: int, seed: int = 0, noise: float = 0.1) -> np.ndarray:
     """A seeded mix of two sines plus Gaussian noise, (length,) float64."""
-    if not 1 <= int(length) <= MAX_STEPS:
-        raise ValueError(f"length {length} out of range; choose 1..{MAX_STEPS}")
-    if not 0 <= noise <= 10:
-        raise ValueError(f"noise {noise} out of range; choose 0..10")
-    rng = np.random.default_rng(int(seed))
+    length = _count(length, "length", 1, MAX_STEPS)
+    if not limits.is_real(noise) or not 0 <= noise <= 10:
+        raise ValueError(f"noise {str(noise)[:20]} out of range; choose 0..10")
+    rng = np.random.default_rng(_count(seed, "seed", 0, 2**63 - 1))
     t = np.arange(int(length))
     period = rng.uniform(12, 48)
     wave = np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
@@ -151,10 +171,10 @@ def generated_series(length: int, seed: int = 0, noise: float = 0.1) -> np.ndarr
 
 def generated_tokens(model: SequenceModel, length: int, seed: int = 0) -> UserInput:
     """Random tokens from a token model's vocabulary (seeded): a sequence the model never saw."""
-    if not 1 <= int(length) <= MAX_STEPS:
-        raise ValueError(f"length {length} out of range; choose 1..{MAX_STEPS}")
+    length = _count(length, "length", 1, MAX_STEPS)
+    seed = _count(seed, "seed", 0, 2**63 - 1)
     vocab = model.config.vocab
-    ids = np.random.default_rng(int(seed)).integers(0, len(vocab), int(length)).astype(np.int64)
+    ids = np.random.default_rng(seed).integers(0, len(vocab), length).astype(np.int64)
     task = _task_module(model)
     if task is not None and hasattr(task, "step_labels"):
         labels = [str(s) for s in task.step_labels("".join(vocab[i] for i in ids))]

@@ -235,3 +235,23 @@ def test_forecast_horizons_are_bounded():
     for horizon, pattern in [(10**9, r"forecast 1\.\.500 steps"), (2.0, r"whole number")]:
         with pytest.raises(ValueError, match=pattern):
             forecast.forecast(model, v, 40, horizon)
+
+
+def test_generated_inputs_refuse_what_is_not_a_count():
+    from lstm_viz import inputs
+
+    cases = [
+        ((None,), r"length 'None' is not a whole number; choose 1\.\.5000"),
+        (("²",), r"length '²' is not a whole number"),  # str.isdigit() says yes; int() says no
+        ((30, None), r"seed 'None' is not a whole number"),
+        ((30, 0, float("nan")), r"noise nan out of range; choose 0\.\.10"),
+        ((30, 0, "0.1"), r"noise 0\.1 out of range"),
+    ]
+    for args, pattern in cases:
+        with pytest.raises(ValueError, match=pattern):
+            inputs.generated_series(*args)
+    np.testing.assert_array_equal(inputs.generated_series("30"), inputs.generated_series(30))
+    with pytest.raises(ValueError, match=r"shape \(2, 2, 2\)"):
+        inputs.numbers_input(SequenceModel(ModelConfig(hidden_size=2)), np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match=r"must be numbers"):
+        inputs.numbers_input(SequenceModel(ModelConfig(hidden_size=2)), [{"a": 1}])
