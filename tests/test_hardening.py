@@ -274,7 +274,8 @@ def test_limits_are_stated_in_their_messages():
         "weight_ih_l0": torch.empty(4 * (MAX_HIDDEN + 1), 1),
         "weight_hh_l0": torch.empty(4 * (MAX_HIDDEN + 1), MAX_HIDDEN + 1),
     }
-    with pytest.raises(ValueError, match=f"hidden size is {MAX_HIDDEN + 1}; the app takes 1..{MAX_HIDDEN} units"):
+    limit = f"hidden size is {MAX_HIDDEN + 1}; the app takes 1..{MAX_HIDDEN} units"
+    with pytest.raises(ValueError, match=limit):
         inputs.core_from_state_dict(state)
     with pytest.raises(ValueError, match=f"at most {MAX_COLUMNS}"):
         inputs.read_csv((",".join(["1"] * (MAX_COLUMNS + 1)) + "\n").encode() * 2)
