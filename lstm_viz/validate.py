@@ -13,6 +13,7 @@ fields as validated and never clip them later.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -168,9 +169,14 @@ def _stored_length(variant: str, synthetic) -> int | None:
 
     if variant == "synthetic":
         return int((synthetic or series.SYNTHETIC)["length"])
-    if variant in series.VARIANTS:
-        return len(series.load_series(variant).values)  # a few ms: shipped CSVs of < 3k rows
-    return None
+    return _shipped_length(variant) if variant in series.VARIANTS else None
+
+
+@functools.cache
+def _shipped_length(variant: str) -> int:
+    from lstm_viz.tasks import series
+
+    return len(series.load_series(variant).values)  # the shipped CSVs never change
 
 
 def _synthetic(params) -> None:
