@@ -187,6 +187,23 @@ def test_non_string_keys_and_odd_tensors_in_state_dicts_are_value_errors(tmp_pat
             inputs.load_model_file(_saved(state))
 
 
+def test_a_state_dict_nested_100000_deep_is_a_value_error():
+    """A pickle built by hand (torch.save itself would hit the recursion limit): a list nested
+    100,000 deep as a weight. torch.load's weights-only unpickler builds it without recursing;
+    nothing after it may recurse either."""
+    buf = io.BytesIO()
+    torch.save({"a": 1}, buf)
+    depth = 100_000
+    pickled = b"\x80\x02}q\x00X\x0c\x00\x00\x00weight_ih_l0" + b"]" * depth + b"a" * (depth - 1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = pickled + b"s." if info.filename.endswith("data.pkl") else src.read(info)
+            dst.writestr(info, body)
+    with pytest.raises(ValueError, match=r"no weight_ih_l0 / weight_hh_l0"):
+        inputs.load_model_file(out.getvalue())
+
+
 def test_every_shipped_model_passes_the_validator_and_a_good_checkpoint_round_trips(tmp_path):
     for name in lstm_viz.shipped_models():
         validate.check_model(lstm_viz.load_shipped(name))
