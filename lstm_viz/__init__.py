@@ -4,9 +4,11 @@ import torch, lstm_viz
 lstm = torch.nn.LSTM(input_size=3, hidden_size=8, num_layers=2)
 tr = lstm_viz.trace(lstm, torch.randn(50, 3))
 tr.gate("forget", layer=0)            # (50, 8) numpy
+lstm_viz.gate_terms(tr, lstm, "forget", unit=3, step=10)   # why it took that value, term by term
 """
 
 from lstm_viz.analysis import retention, saliency, saturation, unit_search
+from lstm_viz.gate_terms import GateDrivers, GateTerms, gate_drivers, gate_terms
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import load_checkpoint, load_shipped, shipped_models
 from lstm_viz.trace import trace
@@ -14,7 +16,11 @@ from lstm_viz.trace_result import LSTMTrace
 
 __all__ = [
     "Clamp",
+    "GateDrivers",
+    "GateTerms",
     "LSTMTrace",
+    "gate_drivers",
+    "gate_terms",
     "load_checkpoint",
     "load_shipped",
     "retention",

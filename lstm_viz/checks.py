@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from lstm_viz import cells
+from lstm_viz.limits import whole_number  # noqa: F401  (imported from here across the engine)
 
 
 def module_kind(module) -> str:
@@ -160,12 +161,3 @@ def check_labels(labels, t: int) -> list[str] | None:
     if len(labels) != t:
         raise ValueError(f"got {len(labels)} labels for {t} steps; give one label per step")
     return [str(s) for s in labels]
-
-
-def whole_number(value, what: str, example: int = 0) -> int:
-    """`value` as an int if it is a whole number (int or numpy integer, not bool), else a
-    ValueError: a float or a string here is a mistake that indexing would hide or crash on."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
-        raise ValueError(f"{what} must be a whole number, got {shown}; e.g. {what}={example}")
-    return int(value)

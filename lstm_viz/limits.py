@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 MAX_STEPS = 5000  # longest input the app traces; longer ones are refused with this number
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # matches server.maxUploadSize in .streamlit/config.toml
 MAX_COLUMNS = 1000  # columns of a CSV file (pandas needs seconds per 100k columns)
@@ -72,3 +74,12 @@ def is_real(value) -> bool:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
     return isinstance(value, numbers.Integral) or math.isfinite(value)
+
+
+def whole_number(value, what: str, example: int = 0) -> int:
+    """`value` as an int if it is a whole number (int or numpy integer, not bool), else a
+    ValueError: a float or a string here is a mistake that indexing would hide or crash on."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+        raise ValueError(f"{what} must be a whole number, got {shown}; e.g. {what}={example}")
+    return int(value)

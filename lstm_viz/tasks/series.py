@@ -19,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_viz.checks import whole_number
-from lstm_viz.limits import MAX_SERIES, MAX_SERIES_ABS
+from lstm_viz.limits import MAX_SERIES, MAX_SERIES_ABS, whole_number
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MIN_LENGTH = 60  # shorter series leave too few steps for training, validation and a test tail
