@@ -64,17 +64,37 @@ def check_core_sizes(
 
 
 def check_model(model) -> None:
-    """A built SequenceModel (its config) or nn.LSTM / GRU / RNN (its sizes)."""
+    """A built model: a SequenceModel (its config), a LoadedModel from `lstm_viz.load_model`
+    (each recurrent group, the embedding, the head's width) or an nn.LSTM / GRU / RNN."""
     config = getattr(model, "config", None)
     if config is not None:
         check_config(config)
         return
+    groups = getattr(model, "groups", None)
+    if groups is None:
+        _check_core(model, "the module")
+        return
+    for k, group in enumerate(groups):
+        _check_core(group, f"recurrent group {k}")
+    layers = sum(g.num_layers for g in groups)
+    whole(layers, "the model's recurrent layer count", 1, MAX_LAYERS, " layers in all")
+    embedding = getattr(model, "embedding", None)
+    if embedding is not None:
+        whole(embedding.num_embeddings, "the vocabulary size", 1, MAX_VOCAB, " tokens")
+        whole(embedding.embedding_dim, "the embedding size", 1, MAX_EMBED)
+    summary = getattr(model, "summary", None)
+    outputs = getattr(summary, "output_size", None)
+    if outputs is not None:
+        whole(outputs, "the model's output size", 1, MAX_OUTPUTS, " outputs")
+
+
+def _check_core(module, what: str) -> None:
     check_core_sizes(
-        model.input_size,
-        model.hidden_size,
-        model.num_layers,
-        getattr(model, "proj_size", 0),
-        what="the module",
+        module.input_size,
+        module.hidden_size,
+        module.num_layers,
+        getattr(module, "proj_size", 0),
+        what=what,
     )
 
 

@@ -219,6 +219,29 @@ def test_every_shipped_model_passes_the_validator_and_a_good_checkpoint_round_tr
         validate.check_model(torch.nn.RNN(1, MAX_HIDDEN + 1))
 
 
+class _Whole(torch.nn.Module):
+    def __init__(self, vocab: int, outputs: int):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(vocab, 4)
+        self.lstm = torch.nn.LSTM(4, 3, batch_first=True)
+        self.fc = torch.nn.Linear(3, outputs)
+
+
+def test_whole_models_pass_the_same_validator():
+    """lstm_viz.load_model (whole state_dicts, Keras files) ends in validate.check_model too."""
+    from lstm_viz.load import load_model
+
+    torch.manual_seed(0)
+    assert load_model(_saved(_Whole(10, 2).state_dict())).summary.output_size == 2
+    cases = [
+        (_Whole(60_000, 2), r"vocabulary size is 60000; the app takes 1\.\.50000 tokens"),
+        (_Whole(10, 3000), rf"output size is 3000; the app takes 1\.\.{MAX_OUTPUTS} outputs"),
+    ]
+    for model, pattern in cases:
+        with pytest.raises(ValueError, match=pattern):
+            load_model(_saved(model.state_dict()))
+
+
 # --- trace files --------------------------------------------------------------------------------
 
 
