@@ -136,9 +136,8 @@ def check_extra(extra: dict, task: str) -> None:
             )
     if "T" in extra:
         whole(extra["T"], "extra['T'] (training length)", 1, MAX_STEPS, " steps")
-    for key in ("features",):
-        if key in extra:
-            _labels(extra[key], f"extra[{key!r}]", MAX_INPUT_SIZE)
+    if "features" in extra:  # the adding task names its input columns
+        _labels(extra["features"], "extra['features']", MAX_INPUT_SIZE)
     if "train_gaps" in extra:
         gaps = extra["train_gaps"]
         if not isinstance(gaps, list) or len(gaps) != 2:
@@ -149,7 +148,7 @@ def check_extra(extra: dict, task: str) -> None:
         _cue_answer(extra["cue_answer"])
     if "unit" in extra:
         _labels([extra["unit"]], "extra['unit']", 1, allow_empty=True)
-    if any(k in extra for k in ("variant", "scaling", "season", "horizon", "test_start")):
+    if any(k in extra for k in (*FORECAST_NEEDS, "val_start", "synthetic")):
         _forecast_fields(extra)
 
 
