@@ -62,7 +62,8 @@ def _start_page() -> None:
         "and shows the step where something happens. The moment is searched for on that input "
         "when the stop opens, and every number in the text is measured there."
     )
-    st.button("Start the tour", key="lv_lesson_start", on_click=_place, args=(1,), type="primary")
+    st.button("Start the tour", key="lv_lesson_start", on_click=_place, args=(1,), type="primary",
+              shortcut="PageDown")  # fmt: skip
 
 
 def _figures(k: int) -> None:
@@ -91,12 +92,20 @@ def _figures(k: int) -> None:
 
 
 def _nav(k: int) -> None:
+    """Back / Next (← →, and a clicker's PageUp / PageDown, or Space) and the way out."""
     c1, c2, c3 = st.columns([1, 1, 2])
-    c1.button("← Back", key="lv_lesson_back", on_click=_place, args=(k - 1,), width="stretch")
+    c1.button("← Back", key="lv_lesson_back", on_click=_place, args=(k - 1,), width="stretch",
+              shortcut="Left", disabled=k < 1)  # fmt: skip
     c2.button(
         "Next →", key="lv_lesson_next", on_click=_place, args=(k + 1,), width="stretch",
-        disabled=k >= N, type="primary",
+        disabled=k >= N, type="primary", shortcut="Right",
     )  # fmt: skip
+    st.html("<style>.st-key-lv_lesson_keys {display: none}</style>")
+    with st.container(key="lv_lesson_keys"):  # out of sight: only their shortcuts are used
+        for name, shortcut, to in (("pagedown", "PageDown", k + 1), ("space", "Space", k + 1),
+                                   ("pageup", "PageUp", k - 1)):  # fmt: skip
+            st.button(name, key=f"lv_lesson_key_{name}", on_click=_place,
+                      args=(min(max(to, 0), N),), shortcut=shortcut)  # fmt: skip
     c3.button(
         "Open this moment in the step-by-step view", key="lv_lesson_open",
         on_click=_open_in_gates, args=(k,), width="stretch",

@@ -22,7 +22,7 @@ from torch import nn
 from lstm_viz import inputs
 from lstm_viz.inputs import MAX_STEPS, UserInput
 from lstm_viz.models import SequenceModel
-from lstm_viz.ui import loaders, state
+from lstm_viz.ui import classroom, loaders, state
 from lstm_viz.ui.common import show_error
 from lstm_viz.ui.place import INPUTS, MAX_SEED, NOISE_RANGE, example_named
 
@@ -191,4 +191,7 @@ def source_ui() -> Source | None:
         if description:
             st.caption(description)
         st.caption(f"{len(user.labels)} steps")
+        if not state.place().present:  # in presenter mode these sit above the view instead
+            with st.expander("Classroom: presenter mode and rooms"):
+                classroom.presenter_ui()
     return Source(model, key, title, user.x, user.labels, description, task, extra)
