@@ -19,11 +19,11 @@ import torch
 
 from lstm_viz.limits import MAX_HORIZON, whole_number
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
+from lstm_viz.scaling import Scaling
 from lstm_viz.tasks.fit import Progress, fit
 from lstm_viz.tasks.series import (
     SYNTHETIC,
     VARIANTS,
-    Scaling,
     Series,
     baselines,
     check_series,

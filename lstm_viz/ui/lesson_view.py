@@ -8,7 +8,6 @@ type for a projector. Only our own static CSS is injected; no user text is ever 
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from lstm_viz import figures, lessons
@@ -17,9 +16,10 @@ from lstm_viz.tasks import cue
 from lstm_viz.ui import state
 from lstm_viz.ui.cell import unit_values
 from lstm_viz.ui.common import plain
-from lstm_viz.ui.loaders import model_title
+from lstm_viz.ui.loaders import load_model, model_title
 
 N = len(lessons.LESSONS)
+KEYS_CSS = "<style>.st-key-lv_lesson_keys {display: none}</style>"  # the clicker's key buttons
 CSS = """<style>
 .st-key-lv_lesson p, .st-key-lv_lesson li {font-size: 1.3rem; line-height: 1.55}
 .st-key-lv_lesson h2 {font-size: 2.1rem}
@@ -74,8 +74,7 @@ def _figures(k: int) -> None:
     if "clamped" in m.extra:  # the answer before and after the clamp, side by side
         runs = ((m.preds, "as trained"), (m.extra["clamped"], "memory cells clamped"))
         for col, (out, title) in zip(st.columns(2), runs, strict=True):
-            p = np.exp(out[m.step] - out[m.step].max())  # softmax over the answers
-            p /= p.sum()
+            p = load_model(lesson.model).readout(out[m.step])  # probabilities of the answers
             col.metric(title, cue.ANSWERS[int(p.argmax())],
                        f"p = {p.max():.3f}", delta_color="off")  # fmt: skip
             col.image(figures.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
@@ -100,7 +99,7 @@ def _nav(k: int) -> None:
         "Next →", key="lv_lesson_next", on_click=_place, args=(k + 1,), width="stretch",
         disabled=k >= N, type="primary", shortcut="Right",
     )  # fmt: skip
-    st.html("<style>.st-key-lv_lesson_keys {display: none}</style>")
+    st.html(KEYS_CSS)
     with st.container(key="lv_lesson_keys"):  # out of sight: only their shortcuts are used
         for name, shortcut, to in (("pagedown", "PageDown", k + 1), ("space", "Space", k + 1),
                                    ("pageup", "PageUp", k - 1)):  # fmt: skip
