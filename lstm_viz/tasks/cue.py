@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lstm_viz.limits import listing
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
 from lstm_viz.tasks.fit import Progress, fit
 from lstm_viz.tasks.task import Example, Metrics, Shipped, Task
@@ -98,7 +99,7 @@ def tokenize(text: str) -> list[str]:
             unknown.append(words[i])
             i += 1
     if unknown:
-        shown = ", ".join(repr(w) for w in dict.fromkeys(unknown))
+        shown = listing(list(dict.fromkeys(unknown)))  # a few, then "… and 312 more"
         raise ValueError(
             f"unknown word(s) {shown}; use the task's vocabulary: names "
             f"({', '.join(FEMALE + MALE)}), towns ({', '.join(TOWNS)}), and filler words such "

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lstm_viz.limits import MAX_SERIES, MAX_SERIES_ABS, whole_number
 from lstm_viz.scaling import Scaling  # noqa: F401  (re-exported: the task's scaling lives there)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -108,6 +109,19 @@ def check_series(values, min_length: int = MIN_LENGTH) -> np.ndarray:
             f"the series has {len(bad)} missing or infinite values (first at row {bad[0]}); "
             "fill them (e.g. interpolate) or drop those rows"
         )
+    if len(arr) > MAX_SERIES:
+        raise ValueError(
+            f"the series has {len(arr)} values; the app forecasts at most {MAX_SERIES}: "
+            "keep the most recent part"
+        )
+    big = float(np.abs(arr).max())
+    if big > MAX_SERIES_ABS:
+        # squares of such values (variance, RMSE) overflow float64 to inf: a model "trained"
+        # on them would report infinite errors as if nothing were wrong
+        raise ValueError(
+            f"the series holds values up to {big:.3g}; the app takes |values| up to "
+            f"{MAX_SERIES_ABS:.0e}: divide the column by a constant (change its unit) first"
+        )
     if np.ptp(arr) == 0 or np.std(np.diff(arr)) < 1e-12 * max(1.0, np.abs(arr).max()):
         raise ValueError(
             "the series is constant (or a straight line); there is nothing to learn: "
@@ -125,7 +139,9 @@ def custom_series(
     """
     v = check_series(values)
     n = len(v)
-    season = estimate_season(v[: int(0.7 * n)]) if season is None else int(season)
+    if season is not None:
+        season = whole_number(season, "season", example=12)
+    season = estimate_season(v[: int(0.7 * n)]) if season is None else season
     if not 1 <= season <= n // 4:
         raise ValueError(f"season={season} must be between 1 and {n // 4} (a quarter of the data)")
     if labels is not None and len(labels) != n:
