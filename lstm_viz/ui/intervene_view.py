@@ -13,13 +13,14 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz import cells, figures
+from lstm_viz.limits import MAX_STATE_CLAMP
 from lstm_viz.models import SequenceModel, shipped_metrics
 from lstm_viz.ui import gates, state
 from lstm_viz.ui.analysis_cache import ClampSpec, answer_step, cue_step, intervened
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.memory_view import CHART, step_picker, where_ui
 
-MAX_VALUE = 1e6  # a clamp value the controls take (cell and hidden are unbounded; 1e39 overflows)
+MAX_VALUE = MAX_STATE_CLAMP  # a cell / hidden clamp's largest |value| (1e39 would overflow)
 MODES = {"clamp": "clamp a gate or state", "ablate": "ablate units (cell and hidden to 0)"}
 RANGES = {n: "0..1" for n in cells.SIGMOID_NAMES} | {n: "-1..1" for n in cells.TANH_NAMES}
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from lstm_viz.limits import MAX_STEPS
+from lstm_viz.limits import MAX_STATE_CLAMP, MAX_STEPS
 
 VIEWS = {  # link id -> title, in the order the view picker shows them
     "gates": "Gates, step by step",
@@ -185,7 +185,7 @@ def parse_clamp(text: str) -> ClampSpec:
         raise ValueError(text)
     span = re.fullmatch(r"([0-9]{1,5})-([0-9]{1,5})", parts[1])
     value = _float(parts[2])
-    if span is None or value is None or abs(value) > 1e6:
+    if span is None or value is None or abs(value) > MAX_STATE_CLAMP:
         raise ValueError(text)
     start, last = int(span[1]), int(span[2])
     units, layer, direction = None, 0, None

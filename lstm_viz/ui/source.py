@@ -164,16 +164,16 @@ def _csv_ui(model) -> UserInput | None:
     if file is None:
         st.info("Upload a CSV file with a header row and a numeric column.")
         return None
-    columns = inputs.read_csv(file.getvalue())
-    need = inputs.input_size(model)
+    table = inputs.read_csv_table(file.getvalue())
+    for text in table.notes():  # columns left out, and why: never dropped silently
+        st.caption(plain(text))
+    columns, need = table.columns, inputs.input_size(model)
     names = list(columns)
-    # by default skip index-like columns (0, 1, 2, ... or any steadily rising count)
-    values = [n for n in names if not (np.diff(columns[n]) > 0).all()] or names
     picked = st.multiselect(
         f"Column(s) — the model reads {need}",
         names,
         max_selections=need,
-        **state.bind("columns", names, default=values[:need]),
+        **state.bind("columns", names, default=table.default_columns(need)),
     )
     return inputs.numbers_input(model, inputs.column_values(columns, picked))
 
