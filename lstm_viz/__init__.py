@@ -10,6 +10,7 @@ from lstm_viz.analysis import retention, saliency, saturation, unit_search
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import load_checkpoint, load_shipped, shipped_models
 from lstm_viz.trace import trace
+from lstm_viz.trace_model import trace_model
 from lstm_viz.trace_result import LSTMTrace
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "saturation",
     "shipped_models",
     "trace",
+    "trace_model",
     "unit_search",
 ]
