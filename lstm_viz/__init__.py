@@ -7,6 +7,7 @@ tr.gate("forget", layer=0)            # (50, 8) numpy
 """
 
 from lstm_viz.analysis import retention, saliency, saturation, unit_search
+from lstm_viz.explorer import show, trace_html
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import load_checkpoint, load_shipped, shipped_models
 from lstm_viz.trace import trace
@@ -22,7 +23,9 @@ __all__ = [
     "saliency",
     "saturation",
     "shipped_models",
+    "show",
     "trace",
+    "trace_html",
     "trace_model",
     "unit_search",
 ]
