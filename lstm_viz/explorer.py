@@ -155,6 +155,9 @@ def iframe_html(trace: LSTMTrace, height: int | None = None, **options) -> str:
         fig_height = json.loads(_figure_part(page))["layout"]["height"]
         height = fig_height + 230  # controls and the step panel above the maps
     doc = page.replace("&", "&amp;").replace('"', "&quot;")  # all an attribute value needs
+    # non-ASCII as character references: the output reads the same whatever encoding the
+    # notebook's page is served or saved in
+    doc = doc.encode("ascii", "xmlcharrefreplace").decode("ascii")
     return (
         f'<iframe class="lstm-viz-explorer" srcdoc="{doc}" '
         f'style="width: 100%; height: {int(height)}px; border: 1px solid #ddd" '

@@ -96,6 +96,7 @@ def test_user_text_cannot_escape(lstm_trace, tmp_path):
     frame = iframe_html(lstm_trace, title=EVIL)
     assert frame.startswith('<iframe class="lstm-viz-explorer" srcdoc="')
     assert frame.count('"') == 8  # every quote of the page itself is escaped inside srcdoc
+    assert frame.isascii()  # reads the same in a notebook page of any encoding
 
 
 def test_bad_options_explain_the_fix(lstm_trace):
