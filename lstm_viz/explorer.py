@@ -154,12 +154,14 @@ def iframe_html(trace: LSTMTrace, height: int | None = None, **options) -> str:
     if height is None:
         fig_height = json.loads(_figure_part(page))["layout"]["height"]
         height = fig_height + 230  # controls and the step panel above the maps
-    doc = page.replace("&", "&amp;").replace('"', "&quot;")  # all an attribute value needs
+    # in a single-quoted attribute only & and ' need escaping (plotly.js holds ~97,000 double
+    # quotes and ~1,000 single ones: this keeps the output ~0.5 MB smaller)
+    doc = page.replace("&", "&amp;").replace("'", "&#39;")
     # non-ASCII as character references: the output reads the same whatever encoding the
     # notebook's page is served or saved in
     doc = doc.encode("ascii", "xmlcharrefreplace").decode("ascii")
     return (
-        f'<iframe class="lstm-viz-explorer" srcdoc="{doc}" '
+        f"<iframe class=\"lstm-viz-explorer\" srcdoc='{doc}' "
         f'style="width: 100%; height: {int(height)}px; border: 1px solid #ddd" '
         'title="lstm_viz gate explorer"></iframe>'
     )

@@ -28,4 +28,4 @@ def test_tutorial_runs_in_fast_mode():
     # three explorers (LSTM, LSTM with a forget gate closed, GRU), each a self-contained iframe
     outputs = explorer_outputs(nb)
     assert len(outputs) == 3
-    assert all(o.startswith('<iframe class="lstm-viz-explorer" srcdoc="') for o in outputs)
+    assert all(o.startswith('<iframe class="lstm-viz-explorer" srcdoc=\'') for o in outputs)
