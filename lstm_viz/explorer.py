@@ -160,10 +160,12 @@ def iframe_html(trace: LSTMTrace, height: int | None = None, **options) -> str:
     # non-ASCII as character references: the output reads the same whatever encoding the
     # notebook's page is served or saved in
     doc = doc.encode("ascii", "xmlcharrefreplace").decode("ascii")
+    # wrapped in a div: IPython warns about a bare <iframe> (suggesting IFrame, which needs a URL)
     return (
+        '<div class="lstm-viz">'
         f"<iframe class=\"lstm-viz-explorer\" srcdoc='{doc}' "
         f'style="width: 100%; height: {int(height)}px; border: 1px solid #ddd" '
-        'title="lstm_viz gate explorer"></iframe>'
+        'title="lstm_viz gate explorer"></iframe></div>'
     )
 
 

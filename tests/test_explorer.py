@@ -8,6 +8,8 @@ import base64
 import html
 import json
 import re
+import warnings
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -137,3 +139,16 @@ def test_exported_heatmaps_carry_the_step_marker():
         export.figure_html(go.Figure(spec), step=3)
     with pytest.raises(ValueError, match="only a heatmap figure"):
         export.with_step_marker(figures.prediction_bars(["a"], np.ones(1), 0), 0)
+
+
+def test_readme_notebook_example_runs(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = re.search(r"## In a notebook\n\n```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(tmp_path)  # it writes lstm.html
+    scope: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. IPython's warning about a bare <iframe>
+        exec(compile(code, "README.md", "exec"), scope)
+    assert scope["traces"]["lstm"].gate("forget").shape == (1, 40, 32)
+    assert (scope["closed"] - scope["out"]).abs().max() > 0  # the clamp reached the head
+    assert (tmp_path / "lstm.html").stat().st_size > 4_000_000

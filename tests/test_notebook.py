@@ -28,4 +28,8 @@ def test_tutorial_runs_in_fast_mode():
     # three explorers (LSTM, LSTM with a forget gate closed, GRU), each a self-contained iframe
     outputs = explorer_outputs(nb)
     assert len(outputs) == 3
-    assert all(o.startswith('<iframe class="lstm-viz-explorer" srcdoc=\'') for o in outputs)
+    wrapper = '<div class="lstm-viz"><iframe class="lstm-viz-explorer"'
+    assert all(o.startswith(wrapper) for o in outputs)
+    # and nothing else: no warning or stray text around the explorers
+    stderr = [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert not stderr, stderr
