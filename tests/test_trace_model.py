@@ -182,8 +182,8 @@ def test_packed_sequences_traced_to_their_own_length(batch_first):
 
 def test_packed_with_a_clamp_reaches_the_head():
     model = Packed().eval()
-    lengths = [6, 2]
-    x = torch.randn(2, 6, 3)
+    lengths = [2, 6, 4]  # unsorted: packing reorders them, the clamped output must not
+    x = torch.randn(3, 6, 3)
     clamp = Clamp("forget", 0.0, layer=0, steps=range(1, 5))
     plain, _ = lstm_viz.trace_model(model, x, lengths)
     out, traces = lstm_viz.trace_model(model, x, lengths, interventions={"lstm": clamp})
