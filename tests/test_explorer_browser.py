@@ -147,6 +147,19 @@ def test_exported_page_steps_offline(lstm_page):
         page.keyboard.press("ArrowLeft")
         page.wait_for_function("document.querySelector('.lv-step').textContent === '38'")
         check_lstm_panel(tr, read(page))
+        # a click on a map picks its step and unit (here: step 22, the 4th unit row)
+        x, y = page.evaluate("""() => {
+          const gd = document.querySelector('.lv-figure'), fl = gd._fullLayout;
+          const box = gd.getBoundingClientRect();
+          return [box.left + fl.xaxis._offset + fl.xaxis.l2p(22),
+                  box.top + fl.yaxis2._offset + fl.yaxis2.l2p(3)];  // on the second map
+        }""")
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.wait_for_function("document.querySelector('.lv-step').textContent === '22'")
+        seen = read(page)
+        assert seen["unit"] == 3
+        check_lstm_panel(tr, seen)
         assert page.evaluate("window.__xss") is None and not errors, errors
     # no network: the page and nothing else (plotly.js and the data are inline)
     assert urls and all(u.startswith(("file:", "data:")) for u in urls), urls
