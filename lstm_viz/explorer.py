@@ -97,7 +97,7 @@ def explorer_data(
         "values": {n: _pack(full[n][start:stop][:, units]) for n in names},
         "clamped": {n: _bits(m[start:stop][:, units]) for n, m in clamped.items() if m.any()},
         "carried": carried,
-        "before": _before(tr, full, carried, layer, direction, start, stop, units, state),
+        "before": _before(tr, full, carried, layer, direction, batch, start, stop, units, state),
     }
     return data, figure
 
@@ -205,7 +205,7 @@ def _filled_steps(full: dict) -> int:
     return int(np.flatnonzero(filled)[-1]) + 1
 
 
-def _before(tr, full, carried, layer, direction, start, stop, units, state) -> list[float]:
+def _before(tr, full, carried, layer, direction, batch, start, stop, units, state) -> list[float]:
     """The carried state just before the first step read: the step before the window in reading
     order, or the initial state (zeros unless `state` is given) at the sequence's edge."""
     values = full[carried]
@@ -218,8 +218,8 @@ def _before(tr, full, carried, layer, direction, start, stop, units, state) -> l
     part = np.asarray(part.detach() if hasattr(part, "detach") else part, dtype=np.float64)
     k = layer * tr.num_directions + direction
     want = (tr.num_layers * tr.num_directions, values.shape[1])
-    if part.ndim == 3:
-        part = part[:, 0]
+    if part.ndim == 3:  # a batched state: this sequence's
+        part = part[:, batch or 0]
     if part.shape != want:
         raise ValueError(f"state has shape {part.shape}; expected {want} as the module takes it")
     return [float(v) for v in part[k, units]]

@@ -61,6 +61,10 @@ def test_first_step_reads_the_given_initial_state():
     assert data["carried"] == "hidden" and data["before"] == [2.0]
     with pytest.raises(ValueError, match="expected \\(1, 3\\)"):
         explorer_data(tr, state=torch.zeros(2, 3))
+    # a batch: each sequence's own initial state
+    h0, c0 = torch.zeros(1, 2, 3), torch.arange(6.0).reshape(1, 2, 3)
+    tr = lstm_viz.trace(lstm, torch.randn(6, 2, 2), state=(h0, c0))
+    assert explorer_data(tr, batch=1, state=(h0, c0))[0]["before"] == [3.0, 4.0, 5.0]
 
 
 def test_packed_padding_is_cut_and_batches_picked():
