@@ -1,18 +1,21 @@
 """lstm_viz in the browser: `streamlit run app.py`.
 
-main() only lays out the page; each panel lives in lstm_viz/ui/. Views are listed in
-`VIEWS` and picked with a segmented control (only the chosen one runs): a new view is one function
-taking (source, trace, outputs, trace_id) and one entry there.
+main() only lays out the page; each panel lives in lstm_viz/ui/. Where the user is (model, input,
+view, step, unit, ...) is owned by `lstm_viz/ui/state.py`: views read it and ask it to move. Views
+are listed in `VIEWS` and picked with a segmented control (only the chosen one runs): a new view is
+one function taking (source, trace, outputs, trace_id), one entry here and a link id in
+`ui/place.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import streamlit as st
 import torch
 
-from lstm_viz.ui import gates
+from lstm_viz.ui import gates, state
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.compare_view import compare_view
 from lstm_viz.ui.explain import explain_ui
@@ -23,8 +26,11 @@ from lstm_viz.ui.intervene_view import intervene_view
 from lstm_viz.ui.lesson_view import lesson_view
 from lstm_viz.ui.loaders import run_trace
 from lstm_viz.ui.memory_view import memory_view
+from lstm_viz.ui.place import VIEWS as VIEW_TITLES
 from lstm_viz.ui.source import Source, source_ui
 from lstm_viz.ui.step import step_fragment
+
+log = logging.getLogger("lstm_viz")
 
 
 def gates_view(src: Source, tr, preds, trace_id: str) -> None:
@@ -39,52 +45,62 @@ def gates_view(src: Source, tr, preds, trace_id: str) -> None:
         step_fragment(src, tr, preds, view)
 
 
-VIEWS = {
-    "Gates, step by step": gates_view,
-    "Memory": memory_view,
-    "Intervene": intervene_view,
-    "Find a cell": find_cell_view,
-    "RNN vs GRU vs LSTM": compare_view,
-    "Forecast": forecast_view,
-    "Lesson": lesson_view,
+VIEWS = {  # link id (see ui/place.py) -> the function that draws the view
+    "gates": gates_view,
+    "memory": memory_view,
+    "intervene": intervene_view,
+    "find": find_cell_view,
+    "compare": compare_view,
+    "forecast": forecast_view,
+    "lesson": lesson_view,
 }
 
 
-# the shared widgets each view draws itself (keys used across views)
-DRAWS = {
-    "Gates, step by step": ("lv_step", "lv_pinned"),
-    "Memory": ("lv_step",),
-    "Intervene": ("lv_step",),
-}
+def _core_sizes(tr) -> tuple[int, int, int, int]:
+    """(steps, units on the maps, layers, directions) of a trace: the ranges of the place."""
+    return tr.steps, tr.units(gates.map_names(tr)[0]), tr.num_layers, tr.num_directions
 
 
 def main() -> None:
     st.set_page_config(page_title="lstm_viz", page_icon="🔬", layout="wide")
     torch.set_num_threads(1)  # a classroom server shares its cores between sessions
+    fresh = state.is_fresh()  # this session's first run: the place came from the link
+    notes = st.container()
     src = source_ui()
     if src is None:
         st.title("lstm_viz")
         st.info("Choose a model and an input in the sidebar.")
+        state.write_link()
         return
     try:
         tr, preds = run_trace(src.model_key, src.model, src.x, tuple(src.labels))
     except ValueError as err:
         show_error("Could not trace this input", err)
         return
+    state.fit(*_core_sizes(tr), from_link=fresh)
+    with notes:
+        for text in state.notes():
+            st.info(plain(text), icon="ℹ️")
     digest = hashlib.sha256(src.x.tobytes() + "\x00".join(src.labels).encode()).hexdigest()
     trace_id = f"{src.model_key}:{digest[:16]}"
     st.markdown(f"#### {plain(src.title)} · {tr.steps} steps")
     # only the chosen view runs: tabs would compute every view on every rerun
-    st.session_state.setdefault("lv_view", next(iter(VIEWS)))  # a view may set it (find a cell)
-    name = st.segmented_control("View", list(VIEWS), key="lv_view", label_visibility="collapsed")
-    name = name or next(iter(VIEWS))
-    # widget state lives only while its widget is drawn: carry the step and the pinned units
-    # through a view that does not draw them (only then: rewriting a drawn widget's value would
-    # fight the browser's newer one while the user holds an arrow key)
-    for key in {"lv_step", "lv_pinned"} - set(DRAWS.get(name, ())):
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
-    VIEWS[name](src, tr, preds, trace_id)
+    titles = list(VIEW_TITLES.values())
+    st.segmented_control("View", titles, label_visibility="collapsed", **state.bind("view", titles))
+    view = state.place().view
+    if view != "gates":  # the gates view shows the link beside its step controls
+        state.link_ui()
+    try:
+        VIEWS[view](src, tr, preds, trace_id)
+    except Exception as err:  # a view must never show a traceback to a user (issue: no crash box)
+        log.exception("view %s failed", view)
+        st.error(
+            f"This view could not be drawn for this model and input ({type(err).__name__}: "
+            f"{plain(str(err)[:300])}). Try another input, model or view; the other views still "
+            "work.",
+            icon="⚠️",
+        )
+    state.write_link()
 
 
 if __name__ == "__main__":

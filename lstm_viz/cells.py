@@ -33,6 +33,12 @@ SIGMOID_NAMES = ("input", "forget", "output", "reset", "update")
 TANH_NAMES = ("candidate", "new")
 # with proj_size, "hidden" is the projected h that flows on; this is o_t * tanh(c_t) before W_hr
 UNPROJECTED = "hidden_unprojected"
+# each squashing by name, in numpy: what `gate_terms` applies to a summed pre-activation
+SQUASH = {
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0),
+}
 
 
 @dataclass

@@ -23,10 +23,12 @@ import torch
 
 from lstm_viz.analysis import saliency
 from lstm_viz.models import SequenceModel, shipped_metrics
-from lstm_viz.tasks import cue
+from lstm_viz.tasks import adding, cue
 
-CUE_MODELS = {"cue_rnn_tanh": "RNN (tanh)", "cue_gru": "GRU", "cue_lstm": "LSTM"}
-ADDING_MODELS = {"adding_rnn_tanh": "RNN (tanh)", "adding_gru": "GRU", "adding_lstm": "LSTM"}
+CORES = {"rnn_tanh": "RNN (tanh)", "gru": "GRU", "lstm": "LSTM"}  # compared, in this order
+# shipped model name -> title, from the task registry's records
+CUE_MODELS = {cue.TASK.shipped(core).name: title for core, title in CORES.items()}
+ADDING_MODELS = {adding.TASK.shipped(core).name: title for core, title in CORES.items()}
 CUES = cue.FEMALE + cue.MALE + list(cue.TOWNS)  # every cue word the task knows
 GAP_RANGE = (5, 200)  # the compare view's gap slider
 TABLE = Path(__file__).resolve().parent.parent / "docs" / "core_comparison.md"

@@ -9,7 +9,6 @@ notebook gets the same message.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import re
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from lstm_viz import limits
 from lstm_viz.limits import MAX_COLUMNS, MAX_HIDDEN, MAX_STEPS, MAX_UPLOAD_BYTES  # noqa: F401
 from lstm_viz.model_files import core_from_state_dict, load_model_file  # noqa: F401
 from lstm_viz.models import SequenceModel
+from lstm_viz.tasks import task_for
 
 
 @dataclass
@@ -30,30 +30,19 @@ class UserInput:
     labels: list[str]  # one readable label per step
 
 
-def _task_module(model: SequenceModel):
-    """The task module that trained `model` (None for unknown or missing tasks)."""
-    task = getattr(model, "config", None) and model.config.task
-    if not task or not re.fullmatch(r"[a-z_]+", task):
-        return None
-    try:
-        return importlib.import_module(f"lstm_viz.tasks.{task}")
-    except ImportError:
-        return None
-
-
 def text_input(model: SequenceModel | nn.Module, text: str) -> UserInput:
     """Typed text -> input: the task's own tokenizer for token models, numbers otherwise."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError("the text is empty; type a sentence (or numbers for a numeric model)")
     if not isinstance(model, SequenceModel) or not model.is_token_model:
         return numbers_input(model, parse_numbers(text))
-    task = _task_module(model)
-    if task is not None and hasattr(task, "encode_text"):  # character models
+    task = task_for(model)
+    reads = task.reads if task is not None else None
+    if reads == "characters":
         limits.check_length(len(text))
         ids = np.asarray(task.encode_text(text), dtype=np.int64)
-        labels = task.step_labels(text) if hasattr(task, "step_labels") else list(text)
-        return UserInput(ids, [str(s) for s in labels])
-    if task is not None and hasattr(task, "tokenize"):
+        return UserInput(ids, [str(s) for s in task.step_labels(text)])
+    if reads == "words":
         tokens = task.tokenize(text)
     elif all(len(t) == 1 for t in model.config.vocab):
         tokens = list(text)
@@ -100,10 +89,11 @@ def numbers_input(model: SequenceModel | nn.Module, values: np.ndarray) -> UserI
     if isinstance(model, SequenceModel) and model.is_token_model:
         raise ValueError("this model reads text, not numbers: type a sentence instead")
     need = input_size(model)
-    task = _task_module(model) if isinstance(model, SequenceModel) else None
-    if task is not None and hasattr(task, "model_input") and need == 1 and values.shape[1] == 1:
+    task = task_for(model)
+    scale = task.model_input if task is not None else None  # e.g. a forecast model's scaling
+    if scale is not None and need == 1 and values.shape[1] == 1:
         try:
-            x = np.asarray(task.model_input(model, values[:, 0]), dtype=np.float32)  # (T - k, 1)
+            x = np.asarray(scale(model, values[:, 0]), dtype=np.float32)  # (T - k, 1)
         except (KeyError, TypeError) as err:  # an uploaded checkpoint without its scaling
             raise ValueError(
                 f"this model's config lacks its task's scaling ({err}); re-save it with "
@@ -155,8 +145,8 @@ def generated_tokens(model: SequenceModel, length: int, seed: int = 0) -> UserIn
         raise ValueError(f"length {length} out of range; choose 1..{MAX_STEPS}")
     vocab = model.config.vocab
     ids = np.random.default_rng(int(seed)).integers(0, len(vocab), int(length)).astype(np.int64)
-    task = _task_module(model)
-    if task is not None and hasattr(task, "step_labels"):
+    task = task_for(model)
+    if task is not None and task.step_labels is not None:
         labels = [str(s) for s in task.step_labels("".join(vocab[i] for i in ids))]
     else:
         labels = [vocab[i] for i in ids]

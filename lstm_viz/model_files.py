@@ -34,17 +34,7 @@ def load_model_file(data: bytes, kind: str = "auto") -> SequenceModel | nn.Modul
 
     Loaded with torch.load(weights_only=True): a file can hold tensors, never code to run.
     """
-    check_upload_size(len(data), "model file", "save only the recurrent layer's state_dict")
-    _check_archive(data)
-    try:
-        with warnings.catch_warnings():  # torch's notes on odd pickle protocols: not for users
-            warnings.simplefilter("ignore")
-            blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many kinds for a bad file; the user needs one message
-        raise ValueError(
-            f"could not read this file as PyTorch weights ({type(err).__name__}); upload a "
-            "state_dict saved with torch.save(lstm.state_dict(), path) or an lstm_viz checkpoint"
-        ) from None
+    blob = read_torch_blob(data)
     if isinstance(blob, dict):
         _check_tensor_bytes(blob.get("state_dict", blob))
     if isinstance(blob, dict) and "config_json" in blob:
@@ -57,6 +47,23 @@ def load_model_file(data: bytes, kind: str = "auto") -> SequenceModel | nn.Modul
     if isinstance(blob, nn.Module) or not isinstance(blob, dict):
         raise ValueError("the file holds no state_dict; save one with torch.save(m.state_dict())")
     return core_from_state_dict(blob, kind)
+
+
+def read_torch_blob(data: bytes) -> object:
+    """What torch.save wrote, read with weights_only=True after the size checks (tensors, plain
+    containers and numbers only: never code)."""
+    check_upload_size(len(data), "model file", "save only the recurrent layer's state_dict")
+    _check_archive(data)
+    try:
+        with warnings.catch_warnings():  # torch's notes on odd pickle protocols: not for users
+            warnings.simplefilter("ignore")
+            blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many kinds for a bad file; the user needs one message
+        raise ValueError(
+            f"could not read this file as PyTorch weights ({type(err).__name__}); upload a "
+            "state_dict saved with torch.save(lstm.state_dict(), path) or an lstm_viz checkpoint"
+        ) from None
+    return blob
 
 
 def _check_archive(data: bytes) -> None:
@@ -103,8 +110,9 @@ def _check_tensor_bytes(state: object) -> None:
         )
 
 
-def core_from_state_dict(state: dict, kind: str = "auto") -> nn.Module:
-    """Build the nn.LSTM / GRU / RNN a state_dict belongs to (sizes read from its shapes)."""
+def core_from_state_dict(state: dict, kind: str = "auto", nonlinearity: str = "tanh") -> nn.Module:
+    """Build the nn.LSTM / GRU / RNN a state_dict belongs to (sizes read from its shapes); an
+    RNN's nonlinearity is not in its weights, so the caller states it."""
     state = {k.removeprefix("core.").removeprefix("lstm."): v for k, v in state.items()}
     if "weight_ih_l0" not in state or "weight_hh_l0" not in state:
         keys = ", ".join(list(state)[:5])
@@ -159,7 +167,7 @@ def core_from_state_dict(state: dict, kind: str = "auto") -> nn.Module:
     elif kind == "gru":
         module = nn.GRU(**kw)
     else:
-        module = nn.RNN(nonlinearity="tanh", **kw)
+        module = nn.RNN(nonlinearity=nonlinearity, **kw)
     try:
         module.load_state_dict(state)
     except RuntimeError as err:

@@ -14,15 +14,15 @@ output gate opens at the question. The plain RNN keeps He/She apart but merges B
 from __future__ import annotations
 
 import functools
-import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lstm_viz import compare
+from lstm_viz.gate_terms import gate_drivers, gate_terms
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import SequenceModel, load_shipped, shipped_metrics
-from lstm_viz.tasks import Example, chars, cue
+from lstm_viz.tasks import Example, chars, cue, get_task
 from lstm_viz.trace_result import LSTMTrace
 
 
@@ -47,8 +47,7 @@ def model(name: str) -> SequenceModel:
 @functools.lru_cache(maxsize=16)
 def example(name: str, index: int) -> Example:
     """The `index`-th example of the model's task (the sidebar offers the same list)."""
-    task = importlib.import_module(f"lstm_viz.tasks.{model(name).config.task}")
-    return task.examples()[index]
+    return get_task(model(name).config.task).examples()[index]
 
 
 def _trace(name: str, index: int, tokens: list[str] | None = None):
@@ -250,7 +249,8 @@ def gradient_vanishes() -> Moment:
     lines, nums = {}, dict(word=tr.labels[at], answer=answer, gap=q - at)
     for name, title in compare.CUE_MODELS.items():
         sal = compare.answer_saliency(compare.float64_copy(model(name)), ids, q, answer)
-        key = name.removeprefix("cue_").removesuffix("_tanh")
+        core = model(name).config.core
+        key = "rnn" if core == "rnn_tanh" else core  # the text quotes rnn_cue, gru_cue, lstm_cue
         lines[title] = np.where(np.arange(len(sal)) <= q, sal, np.nan)  # nothing after q
         nums[f"{key}_cue"] = float(sal[at])
         nums[f"{key}_rate"] = compare.decades_per_step(sal, at + 1, q - 1)
@@ -258,3 +258,35 @@ def gradient_vanishes() -> Moment:
         nums[f"{key}_p"] = float(probs[cue.ANSWERS.index(answer)])
     nums["p_min"] = min(nums["rnn_p"], nums["gru_p"], nums["lstm_p"])
     return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds)
+
+
+# ---- why the forget gate closes (issue 17: the gate's formula, term by term) -----------------
+
+
+def forget_closed_by_space() -> Moment:
+    """The unit whose forget gate shuts at spaces, and why: its pre-activation term by term.
+
+    A character's input part W_if[u] . embedding(c) is the same wherever c occurs, so "what the
+    space alone does" is one number; the recurrent part (the memory, W_hf[u] . h_{t-1}) varies.
+    The stop shows the space where the memory pushes hardest to keep the gate open.
+    """
+    tr, preds = _trace("chars_lstm", 0)
+    core = model("chars_lstm").core
+    space = np.array([t == chars.SPACE for t in tr.labels])
+    f = tr.gate("forget")
+    unit = int(np.argmax(f[~space].mean(0) - f[space].mean(0)))
+    d = gate_drivers(tr, core, "forget", unit)
+    step = int(np.flatnonzero(space)[np.argmax(d.recurrent[space])])
+    terms = gate_terms(tr, core, "forget", unit, step)
+    by_char = dict(zip(tr.labels, d.input.tolist(), strict=True))  # one value per character
+    ranked = sorted(by_char.items(), key=lambda kv: kv[1])
+    nums = dict(
+        unit=unit, f_space_max=float(f[space, unit].max()), f_other=float(f[~space, unit].mean()),
+        n_space=int(space.sum()), space_input=terms.input_total, memory=terms.recurrent_total,
+        memory_min=float(d.recurrent[space].min()), bias=terms.bias_total,
+        pre=terms.preactivation, value=terms.value, runner_up=ranked[1][0],
+        runner_up_input=ranked[1][1], other_input=float(d.input[~space].mean()),
+    )  # fmt: skip
+    lines = {"input part (the character read)": d.input, "recurrent part (the memory)": d.recurrent}
+    ylabel = f"terms of forget unit {unit}'s pre-activation"
+    return Moment(step, unit, nums, lines, ylabel, trace=tr, preds=preds, extra={"terms": terms})

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lstm_viz.cells import LayerWeights
+from lstm_viz.cells import SIGMOID_NAMES, TANH_NAMES, LayerWeights
 from lstm_viz.interventions import ClampPlan
 
 SATURATE = 1e4  # |pre-activation| that saturates sigmoid / tanh exactly in float32 and float64
@@ -29,7 +29,6 @@ GATE_ORDER = {
     "gru": ("reset", "update", "new"),
     "rnn": ("hidden",),
 }
-SIGMOIDS = ("input", "forget", "output", "reset", "update")
 MAX_RUNS = 64  # beyond this many kernel calls, one Python loop over the steps is as fast
 
 
@@ -90,9 +89,9 @@ def _edit(active: dict, values: dict, kind: str, w: LayerWeights) -> LayerWeight
     # states last: a cell (or GRU hidden) clamp must win over a gate clamp on the same unit
     for name in sorted(active, key=lambda n: n in ("cell", "hidden")):
         units, v = active[name], values[name]
-        if name in SIGMOIDS:
+        if name in SIGMOID_NAMES:
             set_rows(name, units, _pre_activation(v, sigmoid=True))
-        elif name in ("candidate", "new"):
+        elif name in TANH_NAMES:
             set_rows(name, units, _pre_activation(v, sigmoid=False))
         elif name == "hidden" and kind == "gru":  # h_t = (1 - z) n + z h_(t-1) with z = 0, n = v
             if bool((v[units].abs() > 1).any()):

@@ -106,9 +106,11 @@ def trace(
     if not batched:
         output, h_n = output[0] if cfg["batch_first"] else output[:, 0], h_n[:, 0]
     final = h_n.numpy()
+    initial = (h0 if batched else h0[:, 0]).numpy().copy()  # copies: the caller may reuse them
     if kind == "lstm":
         c_n = torch.stack(c_n)
         final = (final, (c_n if batched else c_n[:, 0]).numpy())
+        initial = (initial, (c0 if batched else c0[:, 0]).numpy().copy())
     return LSTMTrace(
         kind=kind,
         config=cfg,
@@ -118,6 +120,8 @@ def trace(
         batched=batched,
         labels=labels,
         clamp_masks=masks,
+        inputs=xs.numpy().copy(),
+        initial_state=initial,
     )
 
 

@@ -31,10 +31,18 @@ class LSTMTrace:
     batched: bool = False  # False: the input was one (T, F) sequence and arrays drop the batch axis
     labels: list[str] | None = None  # one label per step (token or value), if given
     clamp_masks: dict[str, np.ndarray] = field(default_factory=dict)
+    # what layer 0 read, (batch, steps, input_size) like `states` (None in a trace saved before
+    # it was recorded); `lstm_viz.gate_terms` needs it to split a gate into its terms
+    inputs: np.ndarray | None = None
+    # the state it started from, laid out like final_state: h_0 or (h_0, c_0); zeros by default
+    initial_state: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None
 
     def __post_init__(self):
-        for arr in [*self.states.values(), *self.clamp_masks.values()]:
-            arr.flags.writeable = False
+        start = self.initial_state
+        start = list(start) if isinstance(start, tuple) else [start]
+        for arr in [*self.states.values(), *self.clamp_masks.values(), self.inputs, *start]:
+            if arr is not None:
+                arr.flags.writeable = False
 
     # ---- shape facts -------------------------------------------------------------------------
     @property
@@ -109,6 +117,12 @@ class LSTMTrace:
             arrays["h_n"], arrays["c_n"] = self.final_state
         else:
             arrays["h_n"] = self.final_state
+        if self.inputs is not None:
+            arrays["inputs"] = self.inputs
+        if isinstance(self.initial_state, tuple):
+            arrays["h_0"], arrays["c_0"] = self.initial_state
+        elif self.initial_state is not None:
+            arrays["h_0"] = self.initial_state
         np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
@@ -125,6 +139,7 @@ class LSTMTrace:
         states = {k[7:]: v for k, v in data.items() if k.startswith("state__")}
         masks = {k[7:]: v for k, v in data.items() if k.startswith("clamp__")}
         final = (data["h_n"], data["c_n"]) if "c_n" in data else data["h_n"]
+        initial = (data["h_0"], data["c_0"]) if "c_0" in data else data.get("h_0")
         return cls(
             kind=meta["kind"],
             config=meta["config"],
@@ -134,4 +149,6 @@ class LSTMTrace:
             batched=meta["batched"],
             labels=meta["labels"],
             clamp_masks=masks,
+            inputs=data.get("inputs"),
+            initial_state=initial,
         )

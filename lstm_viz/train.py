@@ -1,55 +1,31 @@
-"""The training loop every task shares, and the command that reproduces a shipped model.
+"""The command that reproduces a shipped model, with the measurements its metrics JSON records.
 
     python -m lstm_viz.train TASK [--variant V] [--core lstm] [--seed 0] [--steps N]
 
-trains `lstm_viz.tasks.TASK.train_model(core, seed, steps, progress[, variant])` on the CPU, prints
-a progress bar, and writes `lstm_viz/weights/TASK[_V]_CORE.pt` plus the metrics JSON beside it.
+trains the registered task (`lstm_viz.tasks.REGISTRY[TASK].train(...)`) on the CPU, prints a
+progress bar, and writes the task's shipped model of that core and variant (by default
+`lstm_viz/weights/TASK[_V]_CORE.pt`) plus the metrics JSON beside it. The training loop itself is
+`lstm_viz.tasks.fit` (re-exported here as `fit`, `Progress`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
-from collections.abc import Callable
 
 import torch
 
-from lstm_viz.models import WEIGHTS_DIR, SequenceModel, save_checkpoint
+from lstm_viz import probes
+from lstm_viz.models import CORES, WEIGHTS_DIR, SequenceModel, save_checkpoint
+from lstm_viz.tasks import REGISTRY, Metrics, get_task
+from lstm_viz.tasks.fit import Progress, fit
 
-Progress = Callable[[int, int, float], None]  # (step done, total steps, recent loss)
+__all__ = ["TRACE_METRICS", "Progress", "fit", "main", "text_progress", "train_task"]
 
-
-def fit(
-    model: SequenceModel,
-    batch_fn: Callable[[int], tuple],
-    loss_fn: Callable[[SequenceModel, tuple], torch.Tensor],
-    steps: int,
-    lr: float = 1e-3,
-    clip: float = 1.0,
-    progress: Progress | None = None,
-) -> list[float]:
-    """Adam on `loss_fn(model, batch_fn(step))` for `steps` steps; returns the loss per step.
-
-    Gradient clipping keeps the plain RNN (whose gradients explode as easily as they vanish)
-    comparable with the gated cores under one protocol.
-    """
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    losses = []
-    for step in range(steps):
-        loss = loss_fn(model, batch_fn(step))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        losses.append(loss.detach().item())
-        if progress is not None and (step % 10 == 0 or step == steps - 1):
-            recent = losses[-50:]
-            progress(step + 1, steps, sum(recent) / len(recent))
-    model.eval()
-    return losses
+# measurements that read a trained model's trace; trace and analysis sit downstream of the tasks,
+# so a task gets them as its `metrics` callback instead of importing them
+TRACE_METRICS: dict[str, Metrics] = {"chars": probes.chars_units, "cue": probes.cue_memory}
 
 
 def text_progress(prefix: str = "") -> Progress:
@@ -68,33 +44,53 @@ def text_progress(prefix: str = "") -> Progress:
     return show
 
 
+def train_task(
+    name: str,
+    core: str = "lstm",
+    seed: int = 0,
+    steps: int | None = None,
+    progress: Progress | None = None,
+    variant: str | None = None,
+) -> tuple[SequenceModel, dict]:
+    """Train task `name` as the shipped models were: its own metrics plus TRACE_METRICS."""
+    task = get_task(name)
+    return task.train(core, seed, steps, progress, TRACE_METRICS.get(task.name), variant)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Reproduce a shipped lstm_viz model.")
-    parser.add_argument("task", help="task module in lstm_viz.tasks, e.g. adding, cue, chars")
+    parser.add_argument("task", help=f"a registered task: {', '.join(REGISTRY)}")
     parser.add_argument("--core", default="lstm", help="lstm, gru, rnn_tanh or rnn_relu")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None, help="default: the task's own")
-    parser.add_argument("--variant", default=None, help="task variant, e.g. a data set name")
+    parser.add_argument("--variant", default=None, help="data set, e.g. co2 (default: the first)")
     parser.add_argument("--name", default=None, help="weights file stem")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--dry-run", action="store_true", help="check the arguments, train nothing")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
     try:
-        task = importlib.import_module(f"lstm_viz.tasks.{args.task}")
-    except ModuleNotFoundError:
-        parser.error(f"no task {args.task!r}; see lstm_viz/tasks/")
+        task = get_task(args.task)
+        variant = task.check_variant(args.variant)
+    except ValueError as err:
+        parser.error(str(err))
+    if args.core not in CORES:
+        parser.error(f"unknown core {args.core!r}; choose one of {', '.join(CORES)}")
+    record = task.shipped(args.core, variant)  # retraining a shipped model overwrites its file
+    stem = "_".join(filter(None, [task.name, variant, args.core]))
+    name = args.name or (record.name if record else stem)
+    if args.dry_run:
+        print(
+            f"would train {task.name} ({task.title}), core {args.core}, variant {variant}, "
+            f"seed {args.seed}, into {WEIGHTS_DIR / name}.pt"
+        )
+        return
+    torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    variant = {"variant": args.variant} if args.variant else {}
-    model, metrics = task.train_model(
-        core=args.core,
-        seed=args.seed,
-        steps=args.steps,
-        progress=text_progress(args.task),
-        **variant,
+    model, metrics = train_task(
+        task.name, args.core, args.seed, args.steps, text_progress(task.name), variant
     )
     metrics["train_seconds"] = round(time.perf_counter() - start, 1)
     metrics["seed"] = args.seed
-    name = args.name or "_".join(filter(None, [args.task, args.variant, args.core]))
     save_checkpoint(model, WEIGHTS_DIR / f"{name}.pt", metrics)
     print(f"saved {name}: {metrics}")
 

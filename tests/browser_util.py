@@ -92,6 +92,23 @@ def chromium_context(playwright, width: int = 1500, height: int = 1100):
             ctx.close()
 
 
+@contextlib.contextmanager
+def chromium_browser(playwright):
+    """A headless Chromium whose `new_context()` calls are fresh, separate browser profiles
+    (what a second person opening a link has)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """Wait until the app has finished its run (Streamlit shows a status widget meanwhile)."""
+    page.wait_for_timeout(400)  # a run starts a moment after the click that caused it
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=timeout)
+
+
 def screenshot_dir() -> Path:
     """Where browser tests save screenshots: docs/ (the README's pictures) only when asked with
     LSTM_VIZ_SCREENSHOTS=1, so an ordinary test run leaves the work tree untouched."""

@@ -3,9 +3,7 @@ heatmaps the app sends hold exactly the values `lstm_viz.trace` computes."""
 
 from __future__ import annotations
 
-import base64
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ import pytest
 import torch
 
 pytest.importorskip("streamlit.testing.v1")
+from conftest import array, chart, diagram_svg, run, svgs  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import lstm_viz  # noqa: E402
@@ -25,54 +24,12 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 DEMO = loaders.DEMO
 
 
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def fresh(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query)
-    return run(at)
-
-
-def chart(at: AppTest, key: str) -> dict:
-    """The Plotly spec the app sent for the chart with this key."""
-    hits = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-" + key)]
-    assert hits, f"no chart {key}"
-    return json.loads(hits[0].proto.spec)
-
-
-def array(value) -> np.ndarray:
-    """A Plotly data array: a list or a base64 typed array {dtype, bdata, shape}."""
-    if isinstance(value, dict):
-        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        shape = [int(s) for s in str(value.get("shape", len(data))).split(",")]
-        return data.reshape(shape)
-    return np.asarray(value, dtype=np.float64)
-
-
-def svgs(at: AppTest) -> list[str]:
-    """The SVG texts the app sent as images (data URLs): per-step panels."""
-    urls = [i.url for img in at.get("image") for i in img.proto.imgs]
-    head = "data:image/svg+xml;base64,"
-    return [base64.b64decode(u[len(head) :]).decode() for u in urls if u.startswith(head)]
-
-
-def diagram_svg(at: AppTest) -> str:
-    """The cell diagram's SVG text."""
-    found = [s for s in svgs(at) if 'aria-label="cell diagram"' in s]
-    assert len(found) == 1
-    return found[0]
-
-
 def step_of(at: AppTest) -> int:
     return at.slider(key="lv_step").value
 
 
-def test_first_render_has_every_panel():
-    at = fresh()
+def test_first_render_has_every_panel(app):
+    at = app()
     heat = chart(at, "lv_heatmaps")
     assert len(heat["data"]) >= 1
     assert len(svgs(at)) >= 2  # the cell diagram, every unit, (the prediction)
@@ -81,8 +38,8 @@ def test_first_render_has_every_panel():
     assert not at.error
 
 
-def test_heatmaps_equal_the_engine_trace():
-    at = fresh(model=DEMO, input="generated", length="120", seed="5")
+def test_heatmaps_equal_the_engine_trace(app):
+    at = app(model=DEMO, input="generated", length="120", seed="5")
     model = loaders.load_model(DEMO)
     x = inputs.generated_series(120, 5, at.slider(key="lv_gen_noise").value)
     user = inputs.numbers_input(model, x)
@@ -98,8 +55,8 @@ def test_heatmaps_equal_the_engine_trace():
     assert spec["data"][0]["x"][3].startswith("3 · ")
 
 
-def test_step_controls():
-    at = fresh(model=DEMO, input="generated", length="50")
+def test_step_controls(app):
+    at = app(model=DEMO, input="generated", length="50")
     at.slider(key="lv_step").set_value(10)
     run(at)
     assert step_of(at) == 10
@@ -114,13 +71,13 @@ def test_step_controls():
     run(at)
     at.button(key="lv_play").click()  # play: one tick advances one step
     run(at)
-    assert at.session_state["lv_playing"]
+    assert any(b.key == "lv_pause" for b in at.button)  # playing
     assert step_of(at) == 11
     run(at)  # the next tick
     assert step_of(at) == 12
     at.button(key="lv_pause").click()
     run(at)
-    assert not at.session_state["lv_playing"]
+    assert any(b.key == "lv_play" for b in at.button)  # paused
     held = step_of(at)
     run(at)
     assert step_of(at) == held
@@ -133,8 +90,8 @@ def test_step_controls():
     assert list(table.columns[:2]) == ["unit", "forget"] and len(table) == 64
 
 
-def test_every_shipped_model_and_example():
-    at = fresh()
+def test_every_shipped_model_and_example(app):
+    at = app()
     for name in loaders.model_names():
         at.selectbox(key="lv_model").set_value(name)
         run(at)
@@ -147,8 +104,8 @@ def test_every_shipped_model_and_example():
         assert not at.error, [e.value for e in at.error]
 
 
-def test_unit_order_filter_and_pins():
-    at = fresh(model=DEMO, input="generated", length="80")
+def test_unit_order_filter_and_pins(app):
+    at = app(model=DEMO, input="generated", length="80")
     for order in ORDER:  # the option values; .options holds their shown titles
         at.selectbox(key="lv_order").set_value(order)
         run(at)
@@ -163,8 +120,8 @@ def test_unit_order_filter_and_pins():
     assert y[:2] == ["40", "3"] and len(y) == 10
 
 
-def test_typed_text_numbers_and_bad_text():
-    at = fresh(model=DEMO, input="text")
+def test_typed_text_numbers_and_bad_text(app):
+    at = app(model=DEMO, input="text")
     at.text_area(key="lv_text").input("0.1, 0.5 -0.2 1e-1")
     run(at)
     assert chart(at, "lv_heatmaps")["data"][0]["x"][0].startswith("0 · ")
@@ -173,8 +130,8 @@ def test_typed_text_numbers_and_bad_text():
     assert at.error and "not a number" in at.error[0].value
 
 
-def test_generated_long_input_has_window_and_overview():
-    at = fresh(model=DEMO, input="generated", length="1200")
+def test_generated_long_input_has_window_and_overview(app):
+    at = app(model=DEMO, input="generated", length="1200")
     chart(at, "lv_overview")
     at.slider(key="lv_window_start").set_value(300)
     run(at)
@@ -185,8 +142,8 @@ def test_generated_long_input_has_window_and_overview():
     assert chart(at, "lv_heatmaps")["data"][0]["x"][-1].startswith("1199 · ")
 
 
-def test_csv_upload_and_column_pick():
-    at = fresh(model=DEMO, input="csv")
+def test_csv_upload_and_column_pick(app):
+    at = app(model=DEMO, input="csv")
     csv = "time,temp,label\n" + "\n".join(f"{t},{np.sin(t / 5):.3f},a" for t in range(60))
     at.file_uploader(key="lv_csv").upload("series.csv", csv.encode(), "text/csv")
     run(at)
@@ -204,10 +161,10 @@ def _state_dict_bytes(module: torch.nn.Module) -> bytes:
     return buf.getvalue()
 
 
-def test_uploaded_lstm_layers_directions_and_exports():
+def test_uploaded_lstm_layers_directions_and_exports(app):
     torch.manual_seed(1)
     lstm = torch.nn.LSTM(2, 12, num_layers=2, bidirectional=True)
-    at = fresh(model="upload", input="generated", length="40")
+    at = app(model="upload", input="generated", length="40")
     at.file_uploader(key="lv_model_file").upload("mine.pt", _state_dict_bytes(lstm))
     run(at)
     assert at.selectbox(key="lv_layer").options == ["0", "1"]
@@ -229,10 +186,10 @@ def test_uploaded_lstm_layers_directions_and_exports():
     assert at.error and "GRU" in at.error[0].value
 
 
-def test_uploaded_gru_and_bad_file():
+def test_uploaded_gru_and_bad_file(app):
     torch.manual_seed(2)
     gru = torch.nn.GRU(1, 8)
-    at = fresh(model="upload", input="generated", length="30")
+    at = app(model="upload", input="generated", length="30")
     at.file_uploader(key="lv_model_file").upload("gru.pt", _state_dict_bytes(gru))
     run(at)
     names = [a["text"].strip("<b>/") for a in chart(at, "lv_heatmaps")["layout"]["annotations"]]
@@ -243,8 +200,8 @@ def test_uploaded_gru_and_bad_file():
 
 
 @pytest.mark.skipif("cue_lstm" not in loaders.model_names(), reason="cue weights not shipped")
-def test_typed_sentence_on_the_cue_model():
-    at = fresh(model="cue_lstm", input="text")
+def test_typed_sentence_on_the_cue_model(app):
+    at = app(model="cue_lstm", input="text")
     at.text_area(key="lv_text").input("as Mary proposed the bill in the house . She")
     run(at)
     x = chart(at, "lv_heatmaps")["data"][0]["x"]
@@ -255,8 +212,8 @@ def test_typed_sentence_on_the_cue_model():
     assert at.error and "Zorro" in at.error[0].value
 
 
-def test_step_and_pins_survive_a_visit_to_a_view_without_them():
-    at = fresh()
+def test_step_and_pins_survive_a_visit_to_a_view_without_them(app):
+    at = app()
     at.slider(key="lv_step").set_value(5)
     at.multiselect(key="lv_pinned").set_value([2])
     run(at)

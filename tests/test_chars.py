@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from lstm_viz import probes
 from lstm_viz.models import load_shipped, shipped_metrics, shipped_models
 from lstm_viz.tasks import chars
 from lstm_viz.train import fit
@@ -79,7 +80,7 @@ def test_shipped_model_meets_and_matches_its_recorded_metrics():
     assert "chars_lstm" in shipped_models()
     model, recorded = load_shipped("chars_lstm"), shipped_metrics("chars_lstm")
     assert model.config.vocab == chars.VOCAB and model.config.task == "chars"
-    measured = chars.evaluate(model)
+    measured = {**chars.evaluate(model), **probes.chars_units(model)}  # as train.py records
     assert abs(recorded["quote_r"]) >= 0.8 and abs(recorded["bracket_r"]) >= 0.8
     for key in ("quote", "bracket"):
         assert measured[f"{key}_state"] == recorded[f"{key}_state"]
@@ -96,7 +97,7 @@ def test_recorded_quote_unit_follows_quotes_in_hand_written_text():
     unit = tr.gate(recorded["quote_state"])[:, recorded["quote_unit"]]  # (T,)
     r = np.corrcoef(unit, chars.inside_quotes(text))[0, 1]
     assert np.sign(r) == np.sign(recorded["quote_r"]) and abs(r) > 0.7
-    found = chars.best_units(model, "the dog (and (a cat)) went home.")
+    found = probes.best_units(model, "the dog (and (a cat)) went home.")
     assert set(found) == {"bracket"}  # no quote in the text: no quote r to report
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from lstm_viz import probes
 from lstm_viz.models import load_shipped, shipped_metrics, shipped_models
 from lstm_viz.tasks import cue
 from lstm_viz.train import fit
@@ -100,7 +101,7 @@ def test_shipped_model_meets_its_recorded_accuracy(name):
 
 def test_shipped_lstm_memory_units_match_the_record():
     recorded = shipped_metrics("cue_lstm")["memory"]
-    got = cue.memory_units(load_shipped("cue_lstm"), gap=recorded["gap"])
+    got = probes.memory_units(load_shipped("cue_lstm"), gap=recorded["gap"])
     assert [u["unit"] for u in got["cue_units"]] == [u["unit"] for u in recorded["cue_units"]]
     assert got["mean_forget_all_units"] == pytest.approx(
         recorded["mean_forget_all_units"], abs=1e-3

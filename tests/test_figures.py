@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import base64
 import csv
 import io
 import json
+import re
+import struct
+import zlib
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -13,7 +19,8 @@ import pytest
 import torch
 
 import lstm_viz
-from lstm_viz import diagram, export, figures, inputs
+from lstm_viz import export, figures, inputs
+from lstm_viz.figures import style
 
 NAMES = ["forget", "input", "candidate", "output", "cell", "hidden"]
 
@@ -34,8 +41,6 @@ def revalidated(fig: go.Figure) -> go.Figure:
 def decoded(value) -> np.ndarray:
     """A Plotly array: a list, or a base64 typed array {dtype, bdata, shape}."""
     if isinstance(value, dict):
-        import base64
-
         data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
         return data.reshape([int(s) for s in str(value["shape"]).split(",")])
     return np.asarray(value)
@@ -68,13 +73,12 @@ def test_user_text_is_escaped_everywhere():
     fig = figures.gate_heatmaps({"cell": np.zeros((2, 1))}, [evil, "<b>x</b>"])
     spec = pio.to_json(fig)
     assert "<img" not in spec and "<b>x" not in spec and "&lt;img" in spec
-    cell = diagram.lstm_cell_diagram(
-        dict(c_prev=0, h_prev=0, input=0.5, forget=0.5, candidate=0, output=0.5, cell=0, hidden=0),
-        unit=0,
-        step=0,
-        token=evil,
+    values = dict(
+        c_prev=0, h_prev=0, input=0.5, forget=0.5, candidate=0, output=0.5, cell=0, hidden=0
     )
+    cell = figures.cell_diagram("lstm", values, unit=0, step=0, token=evil)
     assert "<img" not in pio.to_json(cell)
+    assert "<img" not in figures.cell_diagram_svg("lstm", values, unit=0, step=0, token=evil)
     assert "<img" not in export.figure_html(fig, title=evil).split("<script", 1)[0]
 
 
@@ -93,12 +97,7 @@ def test_cell_diagrams_write_out_the_update(kind):
         update=0.7,
         new=0.2,
     )
-    draw = {
-        "lstm": diagram.lstm_cell_diagram,
-        "gru": diagram.gru_cell_diagram,
-        "rnn": diagram.rnn_cell_diagram,
-    }[kind]
-    fig = revalidated(draw(v, unit=3, step=7, token="she"))
+    fig = revalidated(figures.cell_diagram(kind, v, unit=3, step=7, token="she"))
     title = fig.layout.title.text
     assert "unit 3, step 7" in title
     if kind == "lstm":  # c(t) = f*c(t-1) + i*g with this step's numbers
@@ -107,13 +106,85 @@ def test_cell_diagrams_write_out_the_update(kind):
         assert "0.300×(+0.200) + 0.700×(-0.200)" in title
 
 
-def test_per_step_figures_are_valid():
-    strip = figures.unit_strip({n: np.linspace(-1, 1, 5) for n in NAMES}, [4, 1], step=2)
-    assert revalidated(strip).data[0].x == ("4", "1")
-    bars = revalidated(figures.prediction_bars(["He", "She", "x"], np.array([0.2, 0.7, 0.1]), 3))
-    assert bars.data[0].y[0] == "She"
+DIAGRAM_VALUES = dict(
+    c_prev=0.5, h_prev=-0.2, input=0.25, forget=0.8, candidate=-0.4, output=0.9, cell=0.3,
+    hidden=0.26, reset=0.1, update=0.7, new=0.2,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_cell_diagram_renderings_share_one_geometry(kind):
+    fig = figures.cell_diagram(kind, DIAGRAM_VALUES, unit=3, step=7)
+    svg = figures.cell_diagram_svg(kind, DIAGRAM_VALUES, unit=3, step=7)
+    cell = figures.cell_geometry(kind, DIAGRAM_VALUES, unit=3, step=7)
+    rects = re.findall(r'<rect x="([-\d.]+)" y="([-\d.]+)" [^>]*fill="(#[0-9a-f]{6})"', svg)
+    assert [s.fillcolor for s in fig.layout.shapes] == [f for _, _, f in rects]
+    assert len(rects) == len(cell.blocks) == {"lstm": 5, "gru": 3, "rnn": 1}[kind]
+    top = 19 * (cell.title.count("<br>") + 1) + 10  # the SVG's title lines above the drawing
+    for shape, (x, y, _), b in zip(fig.layout.shapes, rects, cell.blocks, strict=True):
+        assert (shape.x0, shape.y1) == pytest.approx((b.x - 0.8, b.y + 0.55))
+        assert (float(x), float(y)) == pytest.approx((shape.x0 * 48, top + (7.2 - shape.y1) * 48))
+    if kind == "lstm":  # forget 0.8 and input 0.25 on the gate scale, the candidate diverging
+        assert [b.fill for b in cell.blocks[:2]] == [style.colour(0.8, True), "#b1d4ea"]
+        assert "<b>candidate</b><br>-0.400" in [b.label for b in cell.blocks]
+    with pytest.raises(ValueError, match="unknown cell kind"):
+        figures.cell_diagram_svg("transformer", DIAGRAM_VALUES, unit=3, step=7)
+
+
+def test_colours_follow_the_heatmap_scales():
+    assert style.colour(0.0, True) == "#f7fbff" and style.colour(1.0, True) == "#08306b"
+    assert style.colour(0.25, True) == "#b1d4ea"  # halfway to the middle stop, rounded to even
+    assert style.colour(0.0, False) == "#f7f7f7" and style.colour(-2.0, False, peak=2) == "#2166ac"
+    values = np.linspace(-1.5, 1.5, 13)
+    for gate in (True, False):
+        many = style.colours(values, gate)
+        hexes = ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in many]
+        assert hexes == [style.colour(v, gate) for v in values]
+
+
+def png_pixels(svg: str) -> np.ndarray:
+    """The (H, W, 3) pixels of the one unfiltered RGB PNG embedded in an SVG panel."""
+    data = base64.b64decode(re.search(r"base64,([^\"]+)", svg).group(1))
+    w, h = struct.unpack(">II", data[16:24])
+    at = data.index(b"IDAT") - 4
+    size = struct.unpack(">I", data[at : at + 4])[0]
+    raw = zlib.decompress(data[at + 8 : at + 8 + size])
+    rows = [raw[r * (3 * w + 1) + 1 : (r + 1) * (3 * w + 1)] for r in range(h)]
+    return np.frombuffer(b"".join(rows), np.uint8).reshape(h, w, 3)
+
+
+def test_unit_strip_and_prediction_bars_svg():
+    rng = np.random.default_rng(1)
+    values = {"forget": rng.random(6), "cell": 3 * rng.standard_normal(6)}
+    strip = figures.unit_strip(values, [4, 1, 5], step=2)
+    assert strip.startswith("<svg") and "every unit at step 2" in strip
+    pixels = png_pixels(strip)  # a row per name, units left to right in the order given
+    np.testing.assert_array_equal(pixels[0], style.colours(values["forget"][[4, 1, 5]], True))
+    peak = np.abs(values["cell"][[4, 1, 5]]).max()  # the cell row's own symmetric scale
+    np.testing.assert_array_equal(pixels[1], style.colours(values["cell"][[4, 1, 5]], False, peak))
+    bars = figures.prediction_bars(["He", "She", "<x>"], np.array([0.2, 0.7, 0.1]), 3)
+    names = re.findall(r'text-anchor="end">([^<]+)</text>', bars)
+    assert names == ["She", "He", "&lt;x&gt;"]  # most likely first, user text escaped
+    assert re.findall(r'<rect [^>]*width="([\d.]+)"', bars) == ["210.0", "60.0", "30.0"]
     over = revalidated(figures.overview(np.random.rand(700, 4), "cell", (100, 400)))
     assert decoded(over.data[0].z).shape == (4, 200)  # pooled into at most 200 time bins
+
+
+def test_figures_import_no_model_trace_or_streamlit():
+    root = Path(figures.__file__).parent
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                found = [node.module or ""]
+            else:
+                continue
+            for name in found:
+                inside = name.startswith("lstm_viz")
+                allowed = name == "lstm_viz.cells" or name.startswith("lstm_viz.figures")
+                assert not (inside and not allowed), f"{path.name} imports {name}"
+                assert not name.startswith(("streamlit", "torch")), f"{path.name} imports {name}"
 
 
 def test_csv_export_is_long_format(small_trace):

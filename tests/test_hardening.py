@@ -19,6 +19,7 @@ import pytest
 import torch
 
 pytest.importorskip("streamlit.testing.v1")
+from conftest import errors, heatmap_steps, run  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import lstm_viz  # noqa: E402
@@ -38,36 +39,6 @@ MB = 2**20
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def fresh(state: dict | None = None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query)
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    return run(at)
-
-
-def unescape(markdown: str) -> str:
-    """An st.error's text as the user reads it (show_error escapes Markdown characters)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def errors(at: AppTest) -> list[str]:
-    return [unescape(e.value) for e in at.error]
-
-
-def heatmap_steps(at: AppTest) -> int:
-    """Steps on the heatmaps' x axis (asserts the heatmaps were drawn)."""
-    hits = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-lv_heatmaps")]
-    assert hits, "no heatmaps: the app did not recover"
-    return len(json.loads(hits[0].proto.spec)["data"][0]["x"])
 
 
 def assert_refused(at: AppTest, pattern: str, case: str) -> None:
@@ -355,11 +326,11 @@ def test_numpy_numbers_are_fine_clamp_values_and_indices():
 
 
 @needs_shipped
-def test_bad_text_in_the_app_then_a_good_one():
+def test_bad_text_in_the_app_then_a_good_one(app):
     apps: dict[str, AppTest] = {}
     for name, text, pattern in BAD_TEXT:
         if name not in apps:
-            apps[name] = fresh(model=name, input="text")
+            apps[name] = app(model=name, input="text")
         at = apps[name]
         at.text_area(key="lv_text").input(text)
         at.run()
@@ -370,8 +341,8 @@ def test_bad_text_in_the_app_then_a_good_one():
         assert heatmap_steps(at) >= 2
 
 
-def test_bad_csv_in_the_app_then_a_good_one():
-    at = fresh(model=DEMO, input="csv")
+def test_bad_csv_in_the_app_then_a_good_one(app):
+    at = app(model=DEMO, input="csv")
     for name, data, pattern in BAD_CSV:
         at.file_uploader(key="lv_csv").set_value((name, data, "text/csv"))
         at.run()
@@ -382,10 +353,10 @@ def test_bad_csv_in_the_app_then_a_good_one():
         assert heatmap_steps(at) == 40
 
 
-def test_bad_model_files_in_the_app_then_a_good_one(tmp_path):
+def test_bad_model_files_in_the_app_then_a_good_one(app, tmp_path):
     marker = tmp_path / "pwned"
     evil = state_dict_bytes({"weight_ih_l0": _Boom(marker), "weight_hh_l0": torch.zeros(4, 1)})
-    at = fresh(model="upload", input="generated", length="30")
+    at = app(model="upload", input="generated", length="30")
     good = good_model_file()
     for name, data, kind, pattern in [
         *bad_model_files(tmp_path),
@@ -422,29 +393,29 @@ def test_bad_model_files_in_the_app_then_a_good_one(tmp_path):
     ],
     ids=lambda v: str(v)[:40],
 )
-def test_out_of_range_session_state_is_brought_into_range(state, checks):
-    at = fresh(state, model=DEMO, input="generated")
+def test_out_of_range_session_state_is_brought_into_range(app, state, checks):
+    at = app(state=state, model=DEMO, input="generated")
     assert not at.error, errors(at)
     heatmap_steps(at)
     for key, want in checks.items():
         assert at.session_state[key] == want, (key, at.session_state[key])
 
 
-def test_out_of_range_query_string_is_ignored():
+def test_out_of_range_query_string_is_ignored(app):
     for query in (
         {"length": "99999999", "seed": "-1"},
         {"model": "../../etc/passwd", "input": "<script>"},
         {"length": "1e9", "seed": "abc"},
     ):
-        at = fresh(**query)
+        at = app(**query)
         assert not at.error, (query, errors(at))
         heatmap_steps(at)
 
 
 @needs_shipped
-def test_a_smaller_model_after_pins_and_unit_counts_on_a_larger_one():
+def test_a_smaller_model_after_pins_and_unit_counts_on_a_larger_one(app):
     """Units pinned and shown on the 64-unit demo do not break the 32-unit cue model."""
-    at = fresh(model=DEMO, input="generated", length="50")
+    at = app(model=DEMO, input="generated", length="50")
     at.slider(key="lv_top_k").set_value(60)
     at.multiselect(key="lv_pinned").set_value([50, 2])
     run(at)
@@ -455,9 +426,9 @@ def test_a_smaller_model_after_pins_and_unit_counts_on_a_larger_one():
 
 
 @needs_shipped
-def test_clamp_outside_0_1_in_the_app_and_the_shared_model_is_never_mutated():
+def test_clamp_outside_0_1_in_the_app_and_the_shared_model_is_never_mutated(app):
     before = {k: v.clone() for k, v in loaders.load_model("cue_lstm").state_dict().items()}
-    at = fresh(model="cue_lstm")
+    at = app(model="cue_lstm")
     if "Intervene" not in at.segmented_control(key="lv_view").options:
         pytest.skip("no intervene view in this version of the app")
     at.segmented_control(key="lv_view").set_value("Intervene")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_viz import compare, lessons
+from lstm_viz import compare, lessons, probes
 from lstm_viz.models import load_shipped, shipped_metrics
 from lstm_viz.tasks import chars, cue
 
@@ -69,7 +69,7 @@ def test_cell_counts_bracket_depth():
     assert np.all(np.diff(means) > 1.0)  # one step up per level
     assert np.corrcoef(cell, depth)[0, 1] > 0.95
     assert depth[m.step] == depth.max() and depth[m.step - 1] < depth.max()
-    assert chars.best_units(load_shipped("chars_lstm"), text)["bracket"]["unit"] == m.unit
+    assert probes.best_units(load_shipped("chars_lstm"), text)["bracket"]["unit"] == m.unit
 
 
 def test_cell_keeps_the_answer_across_the_gap():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("streamlit.testing.v1")
+from conftest import place, run  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from lstm_viz import compare, lessons  # noqa: E402
@@ -18,26 +19,12 @@ from lstm_viz.tasks import cue  # noqa: E402
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def view(name: str, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query)
-    run(at)
-    at.segmented_control(key="lv_view").set_value(name)
-    return run(at)
-
-
 def answers(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_compare_every_control():
-    at = view("RNN vs GRU vs LSTM")
+def test_compare_every_control(app):
+    at = app("RNN vs GRU vs LSTM")
     assert list(answers(at)) == ["RNN (tanh)", "GRU", "LSTM"]
     for key in ("lv_cmp_saliency", "lv_cmp_accuracy", "lv_cmp_adding"):
         assert any(c.proto.id.endswith("-" + key) for c in at.get("plotly_chart")), key
@@ -61,8 +48,8 @@ def test_compare_every_control():
     assert not at.error
 
 
-def test_forecast_switch_controls_and_from_step():
-    at = view("Forecast")  # the app opens on the cue LSTM: not a forecasting model
+def test_forecast_switch_controls_and_from_step(app):
+    at = app("Forecast")  # the app opens on the cue LSTM: not a forecasting model
     assert at.info and "forecasting models" in at.info[0].value
     at.button(key="lv_fc_switch_forecast_sunspots_lstm").click()
     run(at)
@@ -85,8 +72,8 @@ def test_forecast_switch_controls_and_from_step():
     assert not at.error
 
 
-def test_forecast_train_on_a_csv_column():
-    at = view("Forecast", model="forecast_co2_lstm", input="example")
+def test_forecast_train_on_a_csv_column(app):
+    at = app("Forecast", model="forecast_co2_lstm", input="example")
     t = np.arange(1000)
     rows = "\n".join(f"{k},{np.sin(k / 8) + 0.002 * k:.5f},1.0" for k in t)
     at.file_uploader(key="lv_fc_csv").upload("mine.csv", f"t,y,flat\n{rows}".encode(), "text/csv")
@@ -97,7 +84,7 @@ def test_forecast_train_on_a_csv_column():
     at.button(key="lv_fc_train").click()
     run(at)
     assert at.selectbox(key="lv_fc_model").value == "mine.csv · y"
-    trained = at.session_state["lv_fc_trained"]["mine.csv · y"]
+    trained = at.session_state["lv_stash"]["lv_fc_trained"]["mine.csv · y"]
     assert trained["metrics"]["steps"] == 600 and trained["metrics"]["season"] == 50
     assert trained["seconds"] < 60  # 1,000 points in under a minute (about 3-5 s here)
     assert trained["metrics"]["model_rmse"] < trained["metrics"]["persistence_rmse"]
@@ -113,8 +100,8 @@ def test_forecast_train_on_a_csv_column():
     assert at.slider(key="lv_fc_start_forecast_co2_lstm").value == 1763
 
 
-def test_lesson_walks_every_stop_and_back():
-    at = view("Lesson")
+def test_lesson_walks_every_stop_and_back(app):
+    at = app("Lesson")
     assert "stops" in at.markdown[1].value
     at.button(key="lv_lesson_start").click()
     run(at)
@@ -127,7 +114,7 @@ def test_lesson_walks_every_stop_and_back():
         ss = at.session_state
         assert ss["lv_model"] == lesson.model and ss["lv_input_kind"] == "example"
         assert ss["lv_example"] == lessons.example(lesson.model, lesson.example).name
-        assert ss["lv_step"] == moment.step
+        assert place(at).step == moment.step
         assert at.selectbox(key="lv_model").value == lesson.model  # the sidebar really moved
         assert not at.error
         if k < n:
@@ -138,16 +125,16 @@ def test_lesson_walks_every_stop_and_back():
         at.button(key="lv_lesson_back").click()
         run(at)
         if k:
-            assert at.session_state["lv_step"] == lessons.moment(k - 1).step
+            assert place(at).step == lessons.moment(k - 1).step
             assert f"## {k} / {n} · {lessons.LESSONS[k - 1].title}" in [
                 m.value for m in at.markdown
             ]
-    assert at.session_state["lv_lesson_at"] == 0
+    assert place(at).stop == 0
     assert any(b.key == "lv_lesson_start" for b in at.button)
 
 
-def test_lesson_restore_and_open_in_the_step_view():
-    at = view("Lesson")
+def test_lesson_restore_and_open_in_the_step_view(app):
+    at = app("Lesson")
     at.button(key="lv_lesson_start").click()
     run(at)
     at.button(key="lv_lesson_next").click()  # stop 2: chars, unit 4 at the first '('
@@ -166,10 +153,10 @@ def test_lesson_restore_and_open_in_the_step_view():
 
 
 def test_step_lines_log_floor_gaps_and_bad_shapes():
-    from lstm_viz import figures_compare as figs
+    from lstm_viz import figures
 
     labels = ["a", "b", "<b>c</b>", "d"]
-    fig = figs.step_lines(
+    fig = figures.step_lines(
         {"x": np.array([0.0, 1e-3, 1.0, np.nan])}, labels, step=2, log=True, marks={1: "cue"}
     )
     y = np.asarray(fig.data[0].y, dtype=float)
@@ -177,6 +164,6 @@ def test_step_lines_log_floor_gaps_and_bad_shapes():
     assert "exact zeros drawn at 1e-04" in fig.layout.title.text
     assert "<b>" not in "".join(fig.data[0].customdata)  # user text is escaped
     with pytest.raises(ValueError, match="one value per step"):
-        figs.step_lines({"x": np.zeros(3)}, labels)
+        figures.step_lines({"x": np.zeros(3)}, labels)
     with pytest.raises(ValueError, match="same length"):
-        figs.forecast_figure(np.zeros(4), labels, np.zeros(3), 2, 1, {})
+        figures.forecast_figure(np.zeros(4), labels, np.zeros(3), 2, 1, {})

@@ -5,7 +5,6 @@ find-a-cell ranking is `lstm_viz.unit_search`'s; and the memory shares add up to
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pytest
 import torch
 
 pytest.importorskip("streamlit.testing.v1")
+from conftest import charts, errors, markdown, run  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import lstm_viz  # noqa: E402
@@ -29,43 +29,14 @@ needs = {
 }
 
 
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def open_view(view: str, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query)
-    run(at)
-    at.segmented_control(key="lv_view").set_value(view)
-    return run(at)
-
-
-def charts(at: AppTest) -> dict[str, dict]:
-    """Plotly specs the app sent, by widget key."""
-    return {c.proto.id.split("-")[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
-
-
-def errors(at: AppTest) -> list[str]:
-    """Error texts, with plain()'s Markdown escapes removed."""
-    return [e.value.replace("\\", "") for e in at.error]
-
-
-def markdown(at: AppTest) -> str:
-    """Every Markdown text of the page, unescaped, one per line."""
-    return "\n".join(m.value.replace("\\", "") for m in at.markdown)
-
-
 # ---- memory ----------------------------------------------------------------------------------
 
 
-def test_memory_view_every_control_on_the_demo():
-    at = open_view("Memory", model=DEMO, input="generated", length="60")
+def test_memory_view_every_control_on_the_demo(app):
+    at = app("Memory", model=DEMO, input="generated", length="60")
     assert {"lv_mem_retention", "lv_mem_saliency", "lv_mem_saturation"} <= set(charts(at))
     at.slider(key="lv_step").set_value(40)
-    at.selectbox(key="lv_mem_unit").set_value(7)
+    at.selectbox(key="lv_unit").set_value(7)
     run(at)
     at.toggle(key="lv_mem_log").set_value(True)
     run(at)
@@ -107,8 +78,8 @@ def _ys(trace: dict) -> np.ndarray:
 
 @needs["cue_gru"]
 @needs["cue_rnn_tanh"]
-def test_memory_view_gru_and_rnn_explain_themselves():
-    at = open_view("Memory", model="cue_gru")
+def test_memory_view_gru_and_rnn_explain_themselves(app):
+    at = app("Memory", model="cue_gru")
     assert "lv_mem_retention" in charts(at)  # the update gate's products
     assert any("update" in c.value for c in at.caption)
     at.selectbox(key="lv_model").set_value("cue_rnn_tanh")
@@ -145,8 +116,8 @@ def _table(at: AppTest):
 
 
 @needs["cue_lstm"]
-def test_clamp_changes_the_prediction_and_reset_restores_it_exactly():
-    at = open_view("Intervene", model="cue_lstm")
+def test_clamp_changes_the_prediction_and_reset_restores_it_exactly(app):
+    at = app("Intervene", model="cue_lstm")
     before = _table(at).copy()
     assert list(before["where"]) == ["now (step 0)", "answer (step 8)", "last (step 14)"]
     assert before["answer before"][1] == "She"
@@ -171,8 +142,8 @@ def test_clamp_changes_the_prediction_and_reset_restores_it_exactly():
 
 
 @needs["cue_lstm"]
-def test_intervene_every_control():
-    at = open_view("Intervene", model="cue_lstm")
+def test_intervene_every_control(app):
+    at = app("Intervene", model="cue_lstm")
     at.slider(key="lv_step").set_value(8)
     for name in at.selectbox(key="lv_iv_gate").options:
         at.selectbox(key="lv_iv_gate").set_value(name)
@@ -221,8 +192,8 @@ def test_intervene_every_control():
 
 @needs["cue_gru"]
 @needs["cue_rnn_tanh"]
-def test_intervene_on_gru_and_rnn():
-    at = open_view("Intervene", model="cue_gru")
+def test_intervene_on_gru_and_rnn(app):
+    at = app("Intervene", model="cue_gru")
     assert at.selectbox(key="lv_iv_gate").options == ["reset", "update", "new", "hidden"]
     at.button(key="lv_iv_exp_hold").click()  # update = 1: hold the state
     run(at)
@@ -246,22 +217,22 @@ def test_intervene_on_an_uploaded_two_layer_bidirectional_lstm():
     run(at)
     at.segmented_control(key="lv_view").set_value("Intervene")
     run(at)
-    at.selectbox(key="lv_iv_layer").set_value(1)
-    at.selectbox(key="lv_iv_direction").set_value(1)
+    at.selectbox(key="lv_layer").set_value(1)
+    at.selectbox(key="lv_direction").set_value(1)
     at.button(key="lv_iv_exp_cut").click()
     run(at)
     table = _table(at)
     assert "size of the change" in table.columns and table["size of the change"].iloc[-1] > 0
     at.segmented_control(key="lv_view").set_value("Memory")  # saliency on the bare module
     run(at)
-    at.selectbox(key="lv_mem_layer").set_value(1)
-    at.selectbox(key="lv_mem_direction").set_value(1)
+    at.selectbox(key="lv_layer").set_value(1)
+    at.selectbox(key="lv_direction").set_value(1)
     run(at)
     assert {"lv_mem_retention", "lv_mem_saliency"} <= set(charts(at))
     at.segmented_control(key="lv_view").set_value("Find a cell")
     run(at)
     assert at.selectbox(key="lv_fc_signal").options == ["input value", "step index"]
-    at.selectbox(key="lv_fc_layer").set_value(1)
+    at.selectbox(key="lv_layer").set_value(1)
     run(at)
     assert not errors(at)
 
@@ -270,8 +241,8 @@ def test_intervene_on_an_uploaded_two_layer_bidirectional_lstm():
 
 
 @needs["chars_lstm"]
-def test_find_cell_ranking_is_unit_search_and_pins_in_the_gates_view():
-    at = open_view("Find a cell", model="chars_lstm")
+def test_find_cell_ranking_is_unit_search_and_pins_in_the_gates_view(app):
+    at = app("Find a cell", model="chars_lstm")
     signals = at.selectbox(key="lv_fc_signal").options
     assert signals[:2] == ["inside quotes", "bracket depth"]
     from lstm_viz.tasks import chars
@@ -305,8 +276,8 @@ def test_find_cell_ranking_is_unit_search_and_pins_in_the_gates_view():
 
 
 @needs["cue_lstm"]
-def test_find_cell_position_since_the_cue():
-    at = open_view("Find a cell", model="cue_lstm")
+def test_find_cell_position_since_the_cue(app):
+    at = app("Find a cell", model="cue_lstm")
     assert at.selectbox(key="lv_fc_signal").options == ["position since the cue", "step index"]
     labels = cue.examples()[0].labels
     assert cue_step(labels, {"cue_answer": cue.CUE_ANSWER}) == 1
@@ -321,8 +292,8 @@ def test_find_cell_position_since_the_cue():
     assert any("no name or town" in c.value for c in at.caption)
 
 
-def test_find_cell_input_value_on_a_numeric_model():
-    at = open_view("Find a cell", model=DEMO, input="generated", length="80")
+def test_find_cell_input_value_on_a_numeric_model(app):
+    at = app("Find a cell", model=DEMO, input="generated", length="80")
     for name in at.selectbox(key="lv_fc_signal").options:
         at.selectbox(key="lv_fc_signal").set_value(name)
         run(at)

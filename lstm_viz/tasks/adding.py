@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
-from lstm_viz.tasks import Example
-from lstm_viz.train import Progress, fit
+from lstm_viz.tasks.fit import Progress, fit
+from lstm_viz.tasks.task import Example, Metrics, Shipped, Task
 
 BASELINE_GUESS = 1.0  # E[u1 + u2]; its MSE is the bar a model must clear
 TEST_SEED = 20_250  # the fixed held-out set (never used for training batches)
@@ -99,10 +99,12 @@ def train_model(
     seed: int = 0,
     steps: int | None = None,
     progress: Progress | None = None,
+    metrics: Metrics | None = None,
     T: int = AddingConfig.T,
     cfg: AddingConfig | None = None,
 ) -> tuple[SequenceModel, dict]:
-    """Train on fresh random batches (seeded) and return (model, metrics from `evaluate`)."""
+    """Train on fresh random batches (seeded) and return (model, metrics from `evaluate`, plus
+    what `metrics(model)` measures)."""
     cfg = cfg or AddingConfig(T=T)
     steps = cfg.steps if steps is None else steps
     rng = set_seed(seed)
@@ -113,8 +115,8 @@ def train_model(
         return torch.from_numpy(x), torch.from_numpy(y)
 
     losses = fit(model, batch_fn, _loss, steps, lr=cfg.lr, clip=cfg.clip, progress=progress)
-    metrics = evaluate(model, cfg.T)
-    metrics.update(
+    found = evaluate(model, cfg.T)
+    found.update(
         core=core,
         steps=steps,
         hidden_size=cfg.hidden_size,
@@ -122,7 +124,9 @@ def train_model(
         lr=cfg.lr,
         final_train_loss=round(float(np.mean(losses[-100:])), 5),
     )
-    return model, metrics
+    if metrics is not None:
+        found.update(metrics(model))
+    return model, found
 
 
 def examples(T: int = AddingConfig.T, n: int = 3, seed: int = 7) -> list[Example]:
@@ -147,3 +151,18 @@ def examples(T: int = AddingConfig.T, n: int = 3, seed: int = 7) -> list[Example
             )
         )
     return out
+
+
+TASK = Task(
+    name="adding",
+    title="adding problem",
+    train_fn=train_model,
+    evaluate=evaluate,
+    examples_fn=examples,
+    reads="numbers",
+    models=(
+        Shipped("adding_lstm", "lstm"),
+        Shipped("adding_gru", "gru"),
+        Shipped("adding_rnn_tanh", "rnn_tanh"),
+    ),
+)

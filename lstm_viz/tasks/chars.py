@@ -4,13 +4,14 @@ After Karpathy, Johnson & Fei-Fei (2015), "Visualizing and Understanding Recurre
 model trained only to predict the next character grows single units that track whether it is
 inside quotes and how deep it is in brackets. This module writes the text (seeded, from a small
 vocabulary), trains the model (embedding -> core -> head over the characters), measures bits per
-character on a fixed held-out text, and finds the unit that best follows each signal:
+character on a fixed held-out text, and defines the signals a unit may follow:
 
 - `inside_quotes(text)` (T,) 0/1 and `bracket_depth(text)` (T,) int, both *after* reading
   character t, which is what the state at step t can know (an opening quote is already inside,
-  a closing one is outside again; '(' counts itself, ')' does not);
-- `best_units(model, text)`: among all cell and hidden units, the one with the largest |Pearson r|
-  for each signal (`lstm_viz.analysis.unit_search`).
+  a closing one is outside again; '(' counts itself, ')' does not).
+
+The search for the unit that best follows each signal reads traces, so it lives downstream in
+`lstm_viz.probes.best_units`; `lstm_viz.train` records its result with the shipped model.
 
 Why the text looks the way it does: speech inside quotes uses its own words, but more than half of
 all words are shared by speech and narration, and every mark that can close a quote (. ? ! ,) also
@@ -33,10 +34,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lstm_viz.analysis import unit_search
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
-from lstm_viz.tasks import Example
-from lstm_viz.train import Progress, fit
+from lstm_viz.tasks.fit import Progress, fit
+from lstm_viz.tasks.task import Example, Metrics, Shipped, Task
 
 VOCAB = list(' !"(),.?abcdefghijklmnopqrstuvwxyz')  # every character the generator writes
 SPACE = "\u2423"  # '␣': how a space is labelled, so it is visible
@@ -156,6 +156,15 @@ def bracket_depth(text: str) -> np.ndarray:
 SIGNALS = {"quote": inside_quotes, "bracket": bracket_depth}  # metric prefix -> signal
 
 
+def signals(tokens: list[str]) -> dict[str, np.ndarray]:
+    """The per-step signals a cell may track, for the characters `tokens`: name -> (T,) float."""
+    text = "".join(tokens)
+    return {
+        "inside quotes": inside_quotes(text).astype(np.float64),
+        "bracket depth": bracket_depth(text).astype(np.float64),
+    }
+
+
 def encode_text(text: str) -> np.ndarray:
     """Character ids (T,) int64; characters outside `VOCAB` raise a ValueError naming them."""
     if not text:
@@ -210,9 +219,11 @@ def train_model(
     seed: int = 0,
     steps: int | None = None,
     progress: Progress | None = None,
+    metrics: Metrics | None = None,
     cfg: CharsConfig | None = None,
 ) -> tuple[SequenceModel, dict]:
-    """Train on seeded documents, then evaluate on the held-out text."""
+    """Train on seeded documents, then evaluate on the held-out text and merge in
+    `metrics(model)` (`lstm_viz.train` passes the unit search, `lstm_viz.probes.chars_units`)."""
     cfg = cfg or CharsConfig()
     steps = cfg.steps if steps is None else steps
     rng = set_seed(seed)
@@ -225,8 +236,8 @@ def train_model(
         lr=cfg.lr,
         progress=progress,
     )
-    metrics = evaluate(model)
-    metrics.update(
+    found = evaluate(model)
+    found.update(
         core=core,
         steps=steps,
         hidden_size=cfg.hidden_size,
@@ -235,38 +246,18 @@ def train_model(
         lr=cfg.lr,
         final_train_bpc=round(float(np.mean(losses[-100:]) / np.log(2)), 4),
     )
-    return model, metrics
-
-
-def best_units(model: SequenceModel, text: str) -> dict[str, dict]:
-    """Per signal ("quote", "bracket"), the unit with the largest |r| over cell and hidden units.
-
-    Returns {"quote": {"state": "hidden", "unit": 34, "r": 0.93}, "bracket": {...}}; a signal
-    that never changes in `text` (no quotes, say) has no r and is left out.
-    """
-    tr, _ = model.trace(encode_text(text))
-    names = ("cell", "hidden") if tr.kind == "lstm" else ("hidden",)
-    found = {}
-    for key, signal_fn in SIGNALS.items():
-        signal = signal_fn(text)
-        if signal.std() == 0:
-            continue
-        best = [(name, *unit_search(tr, signal, name=name)[0]) for name in names]
-        state, unit, r = max(best, key=lambda b: abs(b[2]))
-        found[key] = {"state": state, "unit": unit, "r": round(r, 4)}
-    return found
+    if metrics is not None:
+        found.update(metrics(model))
+    return model, found
 
 
 @torch.no_grad()
 def evaluate(model: SequenceModel) -> dict:
-    """Bits per character and the best quote / bracket-depth units on the held-out text."""
+    """Bits per character on the held-out text (its quote and bracket units: lstm_viz.probes)."""
     text = heldout_text()
     model.eval()
     bpc = float(_loss(model, torch.as_tensor(encode_text(text))[None])) / np.log(2)
-    metrics = {"bpc": round(float(bpc), 4), "heldout_chars": len(text)}
-    for key, best in best_units(model, text).items():
-        metrics.update({f"{key}_{field}": value for field, value in best.items()})
-    return metrics
+    return {"bpc": round(float(bpc), 4), "heldout_chars": len(text)}
 
 
 # --- examples for the app ------------------------------------------------------------------
@@ -293,3 +284,17 @@ _EXAMPLES = [
 def examples() -> list[Example]:
     """Hand-written texts with quotes and nested brackets; labels are the characters."""
     return [Example(name, encode_text(t), step_labels(t), desc) for name, t, desc in _EXAMPLES]
+
+
+TASK = Task(
+    name="chars",
+    title="character model",
+    train_fn=train_model,
+    evaluate=evaluate,
+    examples_fn=examples,
+    reads="characters",
+    encode_text=encode_text,
+    step_labels=step_labels,
+    signals=signals,
+    models=(Shipped("chars_lstm", "lstm"),),
+)

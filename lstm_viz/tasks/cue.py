@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
-from lstm_viz.tasks import Example
-from lstm_viz.train import Progress, fit
+from lstm_viz.tasks.fit import Progress, fit
+from lstm_viz.tasks.task import Example, Metrics, Shipped, Task
 
 FEMALE = ["Martha", "Mary", "Anna", "Emma", "Susan", "Laura"]
 MALE = ["John", "Peter", "David", "James", "Robert", "Thomas"]
@@ -191,72 +191,17 @@ def evaluate(model: SequenceModel, gaps=EVAL_GAPS, n: int = 200) -> dict:
     return {"accuracy_by_gap": acc, "n_test": n}
 
 
-def _eta2(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Correlation ratio per unit: share of the variance of values (N, H) explained by class."""
-    total = ((values - values.mean(0)) ** 2).sum(0)
-    between = sum(
-        (classes == k).sum() * (values[classes == k].mean(0) - values.mean(0)) ** 2
-        for k in np.unique(classes)
-    )
-    return between / np.maximum(total, 1e-12)
-
-
-@torch.no_grad()
-def memory_units(model: SequenceModel, gap: int = 100, n: int = 200, top: int = 3) -> dict:
-    """Which LSTM cell units hold the cue across `gap`, their forget gates there, and a clamp test.
-
-    Over the held-out set at `gap`, every (sequence, step) from just after the cue to the query is
-    pooled; a unit holds the cue when its cell value there is explained by the answer (eta^2 near
-    1). The pronoun unit is the one whose cell correlates best with She-vs-He on name sequences.
-    The clamp test sets the top units' cell to 0 at every step after the cue and re-scores.
-    """
-    from lstm_viz import Clamp, trace
-
-    if model.config.core != "lstm" or model.config.num_layers != 1:
-        raise ValueError("memory_units reads LSTM cell states; pass a 1-layer LSTM cue model")
-    ids, query, answer, cue = make_batch(np.random.default_rng(TEST_SEED + gap), n, gap)
-    enc = model.encode(ids)  # (n, T, embed)
-    tr = trace(model.core, enc)
-    cell, forget = tr.gate("cell"), tr.gate("forget")  # (n, T, H) each
-    steps = np.arange(ids.shape[1])
-    span = (steps > cue[:, None]) & (steps <= query[:, None])  # (n, T) the held stretch
-    c, f, a = cell[span], forget[span], answer[np.nonzero(span)[0]]  # (N, H), (N, H), (N,)
-    eta2 = _eta2(c, a)
-    names = a <= 1  # answers 0 ("He") and 1 ("She")
-    r = np.array([np.corrcoef(c[names, u], a[names])[0, 1] for u in range(c.shape[1])])
-    best = int(np.nanargmax(np.abs(r)))
-    mean_f = f.mean(0)  # (H,) forget gate per unit across the gap
-    units = [int(u) for u in np.argsort(-eta2)[:top]]
-    after = range(int(cue.max()) + 1, ids.shape[1])
-    clamped = trace(model.core, enc, interventions=[Clamp("cell", 0.0, units=units, steps=after)])
-    logits = model.head(torch.as_tensor(clamped.output, dtype=torch.float32))  # (n, T, answers)
-    pred = logits[torch.arange(n), torch.as_tensor(query)].argmax(-1).numpy()
-    return {
-        "gap": gap,
-        "n_sequences": n,
-        "cue_units": [
-            {"unit": u, "eta2": round(float(eta2[u]), 3), "mean_forget": round(float(mean_f[u]), 4)}
-            for u in units
-        ],
-        "pronoun_unit": {
-            "unit": best,
-            "r_she": round(float(r[best]), 3),
-            "mean_forget": round(float(mean_f[best]), 4),
-        },
-        "mean_forget_all_units": round(float(f.mean()), 4),
-        "accuracy_cue_units_cell_clamped_0": round(float(np.mean(pred == answer)), 4),
-    }
-
-
 def train_model(
     core: str = "lstm",
     seed: int = 0,
     steps: int | None = None,
     progress: Progress | None = None,
+    metrics: Metrics | None = None,
     cfg: CueConfig | None = None,
     gaps=EVAL_GAPS + (400,),
 ) -> tuple[SequenceModel, dict]:
-    """Train on mixed gaps (seeded), then evaluate per gap; LSTMs also get a memory analysis."""
+    """Train on mixed gaps (seeded), then evaluate per gap and merge in `metrics(model)`
+    (`lstm_viz.train` passes the memory analysis, `lstm_viz.probes.cue_memory`)."""
     cfg = cfg or CueConfig()
     steps = cfg.steps if steps is None else steps
     rng = set_seed(seed)
@@ -268,8 +213,8 @@ def train_model(
         return torch.from_numpy(ids), torch.from_numpy(query), torch.from_numpy(answer)
 
     losses = fit(model, batch_fn, _loss, steps, lr=cfg.lr, clip=cfg.clip, progress=progress)
-    metrics = evaluate(model, gaps)
-    metrics.update(
+    found = evaluate(model, gaps)
+    found.update(
         core=core,
         steps=steps,
         train_gaps=[cfg.min_gap, cfg.max_gap],
@@ -278,9 +223,9 @@ def train_model(
         lr=cfg.lr,
         final_train_loss=round(float(np.mean(losses[-100:])), 5),
     )
-    if core == "lstm":
-        metrics["memory"] = memory_units(model, gap=100)
-    return model, metrics
+    if metrics is not None:
+        found.update(metrics(model))
+    return model, found
 
 
 def examples(gap: int = 100, n: int = 2, seed: int = 0) -> list[Example]:
@@ -320,3 +265,19 @@ def examples(gap: int = 100, n: int = 2, seed: int = 0) -> list[Example]:
             )
         )
     return out
+
+
+TASK = Task(
+    name="cue",
+    title="long-gap cue",
+    train_fn=train_model,
+    evaluate=evaluate,
+    examples_fn=examples,
+    reads="words",
+    tokenize=tokenize,
+    models=(
+        Shipped("cue_lstm", "lstm"),
+        Shipped("cue_gru", "gru"),
+        Shipped("cue_rnn_tanh", "rnn_tanh"),
+    ),
+)

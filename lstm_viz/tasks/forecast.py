@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
-from lstm_viz.tasks import Example
+from lstm_viz.tasks.fit import Progress, fit
 from lstm_viz.tasks.series import (
     SYNTHETIC,
     VARIANTS,
@@ -32,7 +32,7 @@ from lstm_viz.tasks.series import (
     variant_series,
     wants_difference,
 )
-from lstm_viz.train import Progress, fit
+from lstm_viz.tasks.task import Example, Metrics, Shipped, Task
 
 
 @dataclass
@@ -173,6 +173,7 @@ def _train(
     progress: Progress | None,
     difference: bool | None = None,
     extra: dict | None = None,
+    metrics: Metrics | None = None,
 ) -> tuple[SequenceModel, dict]:
     steps = cfg.steps if steps is None else steps
     rng = set_seed(seed)
@@ -231,9 +232,9 @@ def _train(
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     model.eval()
-    metrics = evaluate(model, v if series.name == "custom" else None)
+    found = evaluate(model, v if series.name == "custom" else None)
     k = max(1, min(10, len(losses) // 4))
-    metrics.update(
+    found.update(
         core=core,
         steps=steps,
         hidden_size=cfg.hidden_size,
@@ -243,7 +244,9 @@ def _train(
         loss_start=_r(np.mean(losses[:k])) if losses else None,
         loss_end=_r(np.mean(losses[-k:])) if losses else None,
     )
-    return model, metrics
+    if metrics is not None:
+        found.update(metrics(model))
+    return model, found
 
 
 def train_model(
@@ -251,14 +254,18 @@ def train_model(
     seed: int = 0,
     steps: int | None = None,
     progress: Progress | None = None,
+    metrics: Metrics | None = None,
     variant: str = "co2",
 ) -> tuple[SequenceModel, dict]:
-    """Train on a shipped series ("co2", "sunspots") or the default synthetic one."""
+    """Train on a shipped series ("co2", "sunspots") or the default synthetic one; `metrics(model)`
+    is merged into the returned metrics."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     extra = {"synthetic": SYNTHETIC} if variant == "synthetic" else {}
     series = variant_series(variant)
-    return _train(series, CONFIGS[variant], core, seed, steps, progress, extra=extra)
+    return _train(
+        series, CONFIGS[variant], core, seed, steps, progress, extra=extra, metrics=metrics
+    )
 
 
 def train_on_series(
@@ -314,3 +321,20 @@ def examples(variant: str | None = None) -> list[Example]:
             )
         )
     return out
+
+
+TASK = Task(
+    name="forecast",
+    title="forecast",
+    train_fn=train_model,
+    evaluate=evaluate,
+    examples_fn=examples,
+    reads="numbers",
+    model_input=model_input,
+    variants=VARIANTS,
+    models=(
+        Shipped("forecast_co2_lstm", "lstm", "co2"),
+        Shipped("forecast_sunspots_lstm", "lstm", "sunspots"),
+        Shipped("forecast_synthetic_lstm", "lstm", "synthetic"),
+    ),
+)

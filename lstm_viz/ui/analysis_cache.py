@@ -9,49 +9,15 @@ Clamps travel as a `ClampSpec` (a hashable tuple) so the cache can key on them.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import streamlit as st
 import torch
 
 from lstm_viz import analysis
 from lstm_viz.cells import SIGMOID_NAMES
-from lstm_viz.interventions import Clamp
 from lstm_viz.models import SequenceModel
 from lstm_viz.trace_result import LSTMTrace
-
-
-class ClampSpec(NamedTuple):
-    """One clamp as plain values: `name` = `value` on `units` (None: all) of `layer` for steps
-    start..stop-1, in `direction` (None: every direction)."""
-
-    name: str
-    value: float
-    layer: int
-    units: tuple[int, ...] | None
-    start: int
-    stop: int
-    direction: int | None = None
-
-    def clamp(self) -> Clamp:
-        """The engine's Clamp (raises its ValueError for a value the gate cannot take)."""
-        return Clamp(
-            self.name,
-            float(self.value),
-            layer=self.layer,
-            units=self.units,
-            steps=range(self.start, self.stop),
-            direction=self.direction,
-        )
-
-    def describe(self) -> str:
-        units = "every unit" if self.units is None else "units " + ", ".join(map(str, self.units))
-        where = f"layer {self.layer}" + ("" if self.direction is None else f"/{self.direction}")
-        return (
-            f"{self.name} = {self.value:g} on {units} ({where}), "
-            f"steps {self.start}..{self.stop - 1}"
-        )
+from lstm_viz.ui.place import ClampSpec  # noqa: F401  (views build clamps from here)
 
 
 def core_input(model, x: np.ndarray):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import diagram, svg
+from lstm_viz import figures
 from lstm_viz.models import SequenceModel
 from lstm_viz.trace_result import LSTMTrace
+from lstm_viz.ui import state
 from lstm_viz.ui.common import plain
 from lstm_viz.ui.gates import map_names
 
@@ -31,10 +32,7 @@ def unit_values(tr: LSTMTrace, layer: int, direction: int, step: int, unit: int)
 def diagram_figure(tr: LSTMTrace, layer: int, direction: int, step: int, unit: int):
     values = unit_values(tr, layer, direction, step, unit)
     token = (tr.labels or [""] * tr.steps)[step]
-    draw = {"lstm": diagram.lstm_cell_diagram, "gru": diagram.gru_cell_diagram}.get(
-        tr.kind, diagram.rnn_cell_diagram
-    )
-    return draw(values, unit, step, token)
+    return figures.cell_diagram(tr.kind, values, unit, step, token)
 
 
 def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> None:
@@ -51,7 +49,7 @@ def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> No
     if out.size > 1:
         names = names if names and len(names) == out.size else [f"out {k}" for k in range(out.size)]
         p = np.exp(out - out.max())
-        st.image(svg.prediction_bars(names, p / p.sum(), step), width="stretch")
+        st.image(figures.prediction_bars(names, p / p.sum(), step), width="stretch")
         return
     label = names[0] if names else "output"
     value = float(out[0])
@@ -63,7 +61,7 @@ def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> No
 
 def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
     """Draw the per-step panel; returns the unit shown in the diagram."""
-    unit = st.session_state.get("lv_unit", view.units[0])  # picked above the fragment
+    unit = state.place().unit  # picked above the fragment
     unit = unit if unit in view.units else view.units[0]
     token = (tr.labels or [""] * tr.steps)[step]
     st.markdown(f"**Step {step}** · input: {plain(token[:60])}")
@@ -71,11 +69,11 @@ def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
     # every step, which cost more than everything else in a step (see bench/app_speed.py)
     values = unit_values(tr, view.layer, view.direction, step, unit)
     with st.container(key="lv_cell_diagram"):
-        st.image(diagram.cell_diagram_svg(tr.kind, values, unit, step, token), width="stretch")
+        st.image(figures.cell_diagram_svg(tr.kind, values, unit, step, token), width="stretch")
     strip = {n: tr.gate(n, view.layer, view.direction)[step] for n in map_names(tr)}
     with st.container(key="lv_unit_strip"):
-        st.image(svg.unit_strip(strip, view.units, step), width="stretch")
-    if st.session_state.get("lv_exact"):  # the exact numbers, only when asked for
+        st.image(figures.unit_strip(strip, view.units, step), width="stretch")
+    if state.widget_value("lv_exact"):  # the exact numbers, only when asked for
         table = {"unit": view.units} | {n: v[view.units] for n, v in strip.items()}
         st.dataframe(table, hide_index=True, height=240, key="lv_exact_table")
     prediction_ui(src.model, preds, step, src.extra)

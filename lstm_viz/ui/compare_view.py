@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import compare, svg
-from lstm_viz import figures_compare as figs
+from lstm_viz import compare, figures
 from lstm_viz.tasks import cue
 from lstm_viz.ui.loaders import load_model
 
@@ -69,7 +68,9 @@ def _answers_ui(m: dict) -> None:
             f"{'right' if right else 'wrong'} · p = {probs.max():.3f}",
             delta_color="normal" if right else "inverse",
         )
-        col.image(svg.prediction_bars(cue.ANSWERS, probs, seq.query_step, top=3), width="stretch")
+        col.image(
+            figures.prediction_bars(cue.ANSWERS, probs, seq.query_step, top=3), width="stretch"
+        )
 
 
 def _saliency_reading(m: dict) -> str:
@@ -144,7 +145,7 @@ def compare_view(src, tr, preds, trace_id: str) -> None:
     st.markdown(f"#### Answers at the question (step {seq.query_step}); right: {seq.answer}")
     _answers_ui(m)
     st.markdown("#### Saliency: how much the answer depends on each earlier input")
-    fig = figs.step_lines(
+    fig = figures.step_lines(
         m["saliency"], seq.tokens, None, "|d answer / d input| (log)", log=True,
         marks={seq.cue_step: word, seq.query_step: "question"},
     )  # fmt: skip
@@ -155,7 +156,7 @@ def compare_view(src, tr, preds, trace_id: str) -> None:
     with left:
         st.markdown("#### Accuracy over the gap")
         st.plotly_chart(
-            figs.accuracy_by_gap(table, gap),
+            figures.accuracy_by_gap(table, gap),
             key="lv_cmp_accuracy",
             config={"displayModeBar": False},
         )
@@ -164,7 +165,7 @@ def compare_view(src, tr, preds, trace_id: str) -> None:
         st.markdown("#### The adding problem")
         adding, source = compare.recorded_adding()
         st.plotly_chart(
-            figs.adding_mse(adding, f"from {source}"),
+            figures.adding_mse(adding, f"from {source}"),
             key="lv_cmp_adding",
             config={"displayModeBar": False},
         )

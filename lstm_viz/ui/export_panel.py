@@ -9,8 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_viz import export
-from lstm_viz.ui import gates
+from lstm_viz.ui import gates, state
 from lstm_viz.ui.cell import diagram_figure
+
+EXPORT = "export"  # the prepared file, kept in the session until the next one
 
 KINDS = {
     "npz": "trace (.npz, numpy)",
@@ -36,8 +38,9 @@ def _make(kind: str, tr, trace_id: str, view) -> tuple[bytes | str, str, str]:
             "heatmaps.html",
             "text/html",
         )
-    step = st.session_state.get("lv_step", 0)
-    unit = st.session_state.get("lv_unit", view.units[0])
+    here = state.place()
+    step = here.step
+    unit = here.unit if here.unit in view.units else view.units[0]
     fig = diagram_figure(tr, view.layer, view.direction, min(step, tr.steps - 1), unit)
     return export.figure_html(fig, "lstm_viz cell"), f"cell_step{step}.html", "text/html"
 
@@ -49,8 +52,8 @@ def export_ui(tr, trace_id: str, view) -> None:
         tag = (trace_id, kind, view.layer, view.direction, tuple(view.units), view.window)
         if st.button("Prepare file", key="lv_export_prepare"):
             with st.spinner("Preparing…"):
-                st.session_state["lv_export"] = (tag, *_make(kind, tr, trace_id, view))
-        ready = st.session_state.get("lv_export")
+                state.stash(EXPORT, (tag, *_make(kind, tr, trace_id, view)))
+        ready = state.stashed(EXPORT)
         if ready and ready[0] == tag:
             _, data, name, mime = ready
             size = len(data) / 1e6

@@ -12,38 +12,31 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import figures_memory as fm
-from lstm_viz.models import SequenceModel
-from lstm_viz.ui import gates
+from lstm_viz import figures
+from lstm_viz.tasks import task_for
+from lstm_viz.ui import gates, state
 from lstm_viz.ui.analysis_cache import cue_step, ranking
 from lstm_viz.ui.common import plain, show_error
-from lstm_viz.ui.memory_view import CHART, STEP_KEY, keep_valid, where_ui
+from lstm_viz.ui.memory_view import CHART, where_ui
 
-GATES_VIEW = "Gates, step by step"  # app.py's VIEWS name for the heatmap view
 PINS_PER_ROW = 4
 
 
-def _chars_signals(src) -> dict[str, np.ndarray]:
-    """Quote and bracket signals of the chars task, from the text the ids spell."""
-    try:
-        from lstm_viz.tasks import chars
-    except ImportError:  # the chars task is optional: the other signals still work
+def _task_signals(src) -> dict[str, np.ndarray]:
+    """The signals the model's task defines over its tokens (the chars task: inside quotes,
+    bracket depth); none for a task that defines none."""
+    task = task_for(src.model)
+    if task is None or task.signals is None or not src.model.is_token_model:
         return {}
-    if not hasattr(chars, "inside_quotes") or not isinstance(src.model, SequenceModel):
-        return {}
-    text = "".join(src.model.config.vocab[int(i)] for i in np.asarray(src.x).reshape(-1))
-    return {
-        "inside quotes": chars.inside_quotes(text).astype(np.float64),
-        "bracket depth": chars.bracket_depth(text).astype(np.float64),
-    }
+    tokens = [src.model.config.vocab[int(i)] for i in np.asarray(src.x).reshape(-1)]
+    return task.signals(tokens)
 
 
 def signals(src, tr) -> tuple[dict[str, np.ndarray], list[str]]:
     """(name -> (T,) signal, notes on signals this input cannot offer)."""
     labels = tr.labels or [str(t) for t in range(tr.steps)]
     found, notes = {}, []
-    if src.task == "chars":
-        found.update(_chars_signals(src))
+    found.update(_task_signals(src))
     if src.extra.get("cue_answer"):
         cue = cue_step(labels, src.extra)
         if cue is None:
@@ -64,31 +57,25 @@ def signals(src, tr) -> tuple[dict[str, np.ndarray], list[str]]:
 
 
 def _pin(name: str, unit: int, layer: int, direction: int) -> None:
-    """Show `unit` first in the gates view, in its diagram too, and switch to that view."""
-    ss = st.session_state
-    ss["lv_pinned"] = [unit]
-    ss["lv_unit"] = unit
-    ss["lv_layer"], ss["lv_direction"] = layer, direction
-    ss["lv_view"] = GATES_VIEW  # set before the segmented control draws: callbacks run first
+    """Callback: show `unit` first in the gates view, in its diagram too, and go there."""
+    state.go_to(view="gates", pinned=(unit,), unit=unit, layer=layer, direction=direction)
 
 
 def find_cell_view(src, tr, preds, trace_id: str) -> None:
     """Draw the find-a-cell view for the chosen source and its cached trace."""
-    # no step here, but keep the step of the other views (an undrawn widget's value is dropped)
-    st.session_state[STEP_KEY] = st.session_state.get(STEP_KEY, 0)
     found, notes = signals(src, tr)
     if not found:
         st.info("No signal varies on this input: " + "; ".join(notes) + ". Try a longer one.")
         return
     c1, c2, c3 = st.columns([2, 2, 1])
-    keep_valid("lv_fc_signal", list(found))
+    state.keep_choice("lv_fc_signal", list(found))
     name = c1.selectbox("Signal", list(found), key="lv_fc_signal")
     with c3:
-        layer, direction = where_ui(tr, "lv_fc")
+        layer, direction = where_ui(tr)
     states = [n for n in ("cell", "hidden") if n in gates.map_names(tr)]
     total = len(states) * tr.units(states[0])
-    st.session_state["lv_fc_top"] = min(st.session_state.get("lv_fc_top", 8), total)
-    top = c2.slider("Units to show", 1, max(total, 2), key="lv_fc_top")
+    state.keep_in_range("lv_fc_top", 1, max(total, 2))
+    top = c2.slider("Units to show", 1, max(total, 2), min(8, total), key="lv_fc_top")
     if notes:
         st.caption("Not offered here: " + "; ".join(notes) + ".")
     signal = found[name]
@@ -104,7 +91,7 @@ def find_cell_view(src, tr, preds, trace_id: str) -> None:
         for k, (n, u, r) in enumerate(shown)
     ]
     width = gates.window_steps(len(rows) + 1, tr.steps)
-    fig = fm.ranked_units_figure(signal, name, rows, labels, (0, width))
+    fig = figures.ranked_units_figure(signal, name, rows, labels, (0, width))
     st.plotly_chart(fig, key="lv_fc_rows", theme=None, config=CHART)
     if width < tr.steps:
         st.caption(f"Rows show the first {width} of {tr.steps} steps; r uses every step.")

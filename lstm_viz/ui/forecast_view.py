@@ -15,26 +15,21 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from lstm_viz import figures_compare as figs
-from lstm_viz import inputs
+from lstm_viz import figures, inputs
 from lstm_viz.models import SequenceModel, save_checkpoint, shipped_metrics
-from lstm_viz.tasks import forecast, series
-from lstm_viz.ui import loaders
+from lstm_viz.tasks import forecast, series, shipped_task
+from lstm_viz.ui import loaders, state
 from lstm_viz.ui.common import plain, show_error
 
 TRAINED = "lv_fc_trained"  # session state: name -> {model, values, labels, unit, metrics, seconds}
-PICK = "lv_fc_pick"  # a model to select on the next run (set after training)
 KEEP = 4  # trained models kept per session (the oldest is dropped)
-SHIPPED = [f"forecast_{v}_lstm" for v in series.VARIANTS]
+SHIPPED = [m.name for m in forecast.TASK.models]  # one shipped model per series
 
 
 def _switch(name: str) -> None:
     """Callback: put a shipped forecasting model and its whole series in the sidebar."""
-    ss = st.session_state
-    ss["lv_model"] = name
-    ss["lv_input_kind"] = "example"
-    examples = loaders.task_examples("forecast", name.split("_")[1])
-    ss["lv_example"] = examples[0].name
+    examples = loaders.task_examples("forecast", shipped_task(name)[1].variant)
+    state.go_to(model=name, input="example", example=examples[0].name)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -117,27 +112,27 @@ def _panel(key: str, entry: dict, step: int | None = None) -> None:
     tag = re.sub(r"\W", "_", key)  # per-model widget keys (ranges differ), usable as CSS classes
     c1, c2, c3 = st.columns([4, 3, 1.4])
     start_key = f"lv_fc_start_{tag}"
-    if step is not None and offset <= step < len(v) and step != st.session_state.get(start_key):
+    state.keep_in_range(start_key, offset, len(v) - 1)
+    if step is not None and offset <= step < len(v) and step != state.widget_value(start_key):
         st.button(
             f"Launch from the step-by-step view's step ({step}, {labels[step]})",
             key="lv_fc_from_step",
-            on_click=st.session_state.__setitem__,
-            args=(start_key, step),
+            on_click=state.go_to,
+            kwargs={"widgets": {start_key: step}},
         )
     start = c1.slider(
         "Launch the forecast after step",
         offset,
         len(v) - 1,
-        tail - 1,
+        min(max(tail - 1, offset), len(v) - 1),
         key=start_key,
         help="The model reads the series up to this step, then feeds its own outputs back in.",
     )
+    top = int(min(500, max(4 * season, 50)))
+    horizon_key = f"lv_fc_horizon_{tag}"
+    state.keep_in_range(horizon_key, 1, top)
     horizon = c2.slider(
-        "Horizon (steps)",
-        1,
-        int(min(500, max(4 * season, 50))),
-        int(extra["horizon"]),
-        key=f"lv_fc_horizon_{tag}",
+        "Horizon (steps)", 1, top, min(max(int(extra["horizon"]), 1), top), key=horizon_key
     )
     whole = c3.toggle("Whole series", key=f"lv_fc_whole_{tag}")
     paths = {"forecast": forecast.forecast(model, v, start, horizon)}
@@ -148,7 +143,7 @@ def _panel(key: str, entry: dict, step: int | None = None) -> None:
     window = (0, len(v)) if whole else (max(0, start - 3 * horizon), len(v))
     if not whole:
         window = (window[0], min(len(v), start + 2 * horizon + 1))
-    fig = figs.forecast_figure(v, labels, pred, tail, start, paths, entry["unit"], window)
+    fig = figures.forecast_figure(v, labels, pred, tail, start, paths, entry["unit"], window)
     st.plotly_chart(fig, key="lv_fc_chart", config={"displayModeBar": False})
     st.dataframe(_rmse_table(entry, pred, start, paths), hide_index=True, key="lv_fc_rmse")
     st.caption(
@@ -160,7 +155,6 @@ def _panel(key: str, entry: dict, step: int | None = None) -> None:
 
 
 def _train_ui() -> None:
-    ss = st.session_state
     file = st.file_uploader(
         "CSV file with a header row", type=["csv", "txt"], key="lv_fc_csv",
         help=f"One row per step, at most {inputs.MAX_STEPS} rows; at least "
@@ -199,7 +193,7 @@ def _train_ui() -> None:
         bar.empty()
         show_error("Could not train on this column", err)
         return
-    trained = ss.setdefault(TRAINED, {})
+    trained = dict(state.stashed(TRAINED, {}))
     base = f"{file.name} · {column}"
     name = next(n for n in (base, *(f"{base} #{k}" for k in range(2, 99))) if n not in trained)
     trained[name] = dict(
@@ -212,8 +206,8 @@ def _train_ui() -> None:
     )
     while len(trained) > KEEP:
         trained.pop(next(iter(trained)))
-    ss[PICK] = name
-    st.rerun()
+    state.stash(TRAINED, trained)
+    state.go_to(widgets={"lv_fc_model": name}, rerun=True)
 
 
 def _download(name: str, entry: dict) -> None:
@@ -235,8 +229,7 @@ def _download(name: str, entry: dict) -> None:
 
 
 def forecast_view(src, tr, preds, trace_id: str) -> None:
-    ss = st.session_state
-    trained = ss.get(TRAINED, {})
+    trained = state.stashed(TRAINED, {})
     st.markdown("### Forecast")
     options = {}
     sidebar = _sidebar_entry(src)
@@ -246,8 +239,7 @@ def forecast_view(src, tr, preds, trace_id: str) -> None:
         _not_forecast_ui(src)
     options.update({name: f"yours: {name}" for name in trained})
     if options:
-        if ss.get(PICK) in options:  # a model trained on the last run: select it before drawing
-            ss["lv_fc_model"] = ss.pop(PICK)
+        state.keep_choice("lv_fc_model", list(options))
         choice = st.selectbox(
             "Forecasting model", list(options), format_func=options.get, key="lv_fc_model"
         )
@@ -255,7 +247,7 @@ def forecast_view(src, tr, preds, trace_id: str) -> None:
             # launched from the step control's step when the sidebar shows the whole series
             offset = forecast.scaling_of(src.model).offset
             whole = len(src.labels) == len(sidebar["values"]) - offset
-            step = ss.get("lv_step") if whole else None
+            step = state.place().step if whole else None
             _panel(src.model_key, sidebar, None if step is None else int(step) + offset)
         else:
             _panel(choice, trained[choice])

@@ -14,7 +14,9 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz import analysis, figures
+from lstm_viz.cells import SIGMOID_NAMES
 from lstm_viz.trace_result import LSTMTrace
+from lstm_viz.ui import state
 from lstm_viz.ui.common import show_error
 
 ORDER = {
@@ -26,6 +28,7 @@ ORDER = {
 CELLS_PER_MAP = 40_000  # units x steps drawn per map: six maps stay under 2 MB of JSON even for
 # random data (whose base64 holds more "/", which Plotly escapes as 6 characters)
 HEATMAP_KEY, OVERVIEW_KEY = "lv_heatmaps", "lv_overview"
+TOP_KEY, WINDOW_KEY = "lv_top_k", "lv_window_start"
 DEFAULT_UNITS = 128  # rows shown at first; wider cores show their first 128 in the chosen order
 
 
@@ -77,7 +80,7 @@ def _order(tr: LSTMTrace, layer: int, direction: int, x: np.ndarray) -> list[int
     n_units = tr.units(tr.names[0])
     if order == "unit":
         return list(range(n_units))
-    names = [n for n in map_names(tr) if order != "saturation" or n in figures.SIGMOID]
+    names = [n for n in map_names(tr) if order != "saturation" or n in SIGMOID_NAMES]
     if not names:
         st.caption("This core has no sigmoid gates: units stay in number order.")
         return list(range(n_units))
@@ -103,47 +106,58 @@ def _order(tr: LSTMTrace, layer: int, direction: int, x: np.ndarray) -> list[int
 def view_ui(tr: LSTMTrace, x: np.ndarray) -> View:
     """Controls above the heatmaps; returns what to draw."""
     c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
-    layer = c1.selectbox("Layer", list(range(tr.num_layers)), key="lv_layer")
+    layers, directions = list(range(tr.num_layers)), list(range(tr.num_directions))
+    layer = c1.selectbox("Layer", layers, **state.bind("layer", layers))
     direction = c2.selectbox(
         "Direction",
-        list(range(tr.num_directions)),
-        key="lv_direction",
+        directions,
         format_func=lambda d: ("forward", "backward")[d],
+        **state.bind("direction", directions),
     )
     with c3:
         order = _order(tr, layer, direction, x)
     n_units = len(order)
     with c4:
-        top = st.slider(
-            "Show units",
-            1,
-            n_units,
-            min(n_units, DEFAULT_UNITS),
-            key="lv_top_k",
-            help="Keep the first units of the order above.",
+        top = n_units
+        if n_units > 1:  # a one-unit core has nothing to choose (a slider needs min < max)
+            state.keep_in_range(TOP_KEY, 1, n_units, clamp=False)
+            top = st.slider(
+                "Show units",
+                1,
+                n_units,
+                min(n_units, DEFAULT_UNITS),
+                key=TOP_KEY,
+                help="Keep the first units of the order above.",
+            )
+        everyone = list(range(n_units))
+        pinned = st.multiselect(
+            "Pinned units (shown first)", everyone, **state.bind("pinned", everyone)
         )
-        pinned = st.multiselect("Pinned units (shown first)", list(range(n_units)), key="lv_pinned")
     units = [int(u) for u in pinned] + [u for u in order[:top] if u not in pinned]
-    width = window_steps(len(units), tr.steps)
-    start = 0
-    if "lv_window_goto" in st.session_state:  # the step fragment asked to follow the step
-        st.session_state["lv_window_start"] = st.session_state.pop("lv_window_goto")
-    if st.session_state.get("lv_window_start", 0) > tr.steps - width:  # fewer steps than before
-        st.session_state["lv_window_start"] = max(tr.steps - width, 0)
-    if width < tr.steps:
-        start = st.slider(
-            f"Window start (showing {width} of {tr.steps} steps)",
-            0,
-            tr.steps - width,
-            key="lv_window_start",
-            step=1,
-        )
-        ss = st.session_state
-        step, moved = ss.get("lv_step", 0), ss.get("lv_window_seen", start) != start
-        ss["lv_window_seen"] = start
-        if moved and not start <= step < start + width:  # the user moved it: bring the step along
-            ss["lv_step"] = min(max(step, start), start + width - 1)
-    return View(layer, direction, units, (start, start + width), tr.steps)
+    return View(layer, direction, units, _window_ui(tr.steps, len(units)), tr.steps)
+
+
+def _window_ui(steps: int, n_units: int) -> tuple[int, int]:
+    """The steps drawn at full resolution. The window follows the step; moving the window
+    brings the step along."""
+    width = window_steps(n_units, steps)
+    if width >= steps:
+        return (0, steps)
+    here, last = state.place(), steps - width
+    centred = min(max(here.step - width // 2, 0), last)
+    drawn = state.stashed(WINDOW_KEY)  # the start drawn last time
+    state.keep_in_range(WINDOW_KEY, 0, last)
+    start = state.widget_value(WINDOW_KEY, centred)
+    if drawn is not None and start != drawn:  # the user moved the window: bring the step
+        state.go_to(step=min(max(here.step, start), start + width - 1))
+    elif not start <= here.step < start + width:  # the step moved away: follow it
+        start = centred
+    state.set_widget(WINDOW_KEY, start)
+    state.stash(WINDOW_KEY, start)
+    start = st.slider(
+        f"Window start (showing {width} of {steps} steps)", 0, last, key=WINDOW_KEY, step=1
+    )
+    return (start, start + width)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -13,14 +13,13 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz import cells, figures
-from lstm_viz import figures_memory as fm
 from lstm_viz.models import SequenceModel, shipped_metrics
-from lstm_viz.ui import gates
+from lstm_viz.ui import gates, state
 from lstm_viz.ui.analysis_cache import ClampSpec, answer_step, cue_step, intervened
 from lstm_viz.ui.common import plain, show_error
-from lstm_viz.ui.memory_view import CHART, keep_valid, step_picker, where_ui
+from lstm_viz.ui.memory_view import CHART, step_picker, where_ui
 
-ACTIVE = "lv_iv_active"  # {"trace_id": ..., "spec": tuple[ClampSpec, ...]}: the clamps applied
+MAX_VALUE = 1e6  # a clamp value the controls take (cell and hidden are unbounded; 1e39 overflows)
 MODES = {"clamp": "clamp a gate or state", "ablate": "ablate units (cell and hidden to 0)"}
 RANGES = {n: "0..1" for n in cells.SIGMOID_NAMES} | {n: "-1..1" for n in cells.TANH_NAMES}
 
@@ -29,35 +28,39 @@ def _names(kind: str) -> list[str]:
     return list({"lstm": cells.LSTM_NAMES, "gru": cells.GRU_NAMES}.get(kind, cells.RNN_NAMES))
 
 
-def active_spec(trace_id: str) -> tuple[ClampSpec, ...]:
-    """The clamps applied to this trace (none after a reset or for another input)."""
-    found = st.session_state.get(ACTIVE)
-    return found["spec"] if found and found["trace_id"] == trace_id else ()
-
-
-def _apply(trace_id: str, spec: tuple[ClampSpec, ...], add: bool = False) -> None:
-    st.session_state[ACTIVE] = {
-        "trace_id": trace_id,
-        "spec": (active_spec(trace_id) if add else ()) + tuple(spec),
-    }
+def _apply(spec: tuple[ClampSpec, ...], add: bool = False) -> None:
+    """Callback: apply these clamps (after the ones applied, with add=True)."""
+    state.go_to(clamps=(state.place().clamps if add else ()) + tuple(spec))
 
 
 def _reset() -> None:
-    st.session_state.pop(ACTIVE, None)
+    state.go_to(clamps=())
 
 
-def _experiment(trace_id: str, spec: tuple[ClampSpec, ...]) -> None:
-    """Apply a suggested experiment and show its first clamp in the controls."""
-    _apply(trace_id, spec)
-    first, ss = spec[0], st.session_state
-    ss["lv_iv_mode"], ss["lv_iv_gate"], ss["lv_iv_value"] = "clamp", first.name, first.value
-    ss["lv_iv_units"] = list(first.units or [])
-    ss["lv_iv_steps"] = (first.start, first.stop - 1)
+def _experiment(spec: tuple[ClampSpec, ...]) -> None:
+    """Callback: apply a suggested experiment and show its first clamp in the controls."""
+    first = spec[0]
+    controls = {"lv_iv_mode": "clamp", "lv_iv_gate": first.name, "lv_iv_value": first.value}
+    controls |= {
+        "lv_iv_units": list(first.units or []),
+        "lv_iv_steps": (first.start, first.stop - 1),
+    }
+    state.go_to(clamps=tuple(spec), widgets=controls)
+
+
+def _pair(value, steps: int) -> tuple[int, int]:
+    """The step range slider's stored (lo, hi), kept inside this input (whole range if unusable)."""
+    try:
+        lo, hi = (int(v) for v in value)
+    except (TypeError, ValueError):
+        return 0, steps - 1
+    lo, hi = min(max(lo, 0), steps - 1), min(max(hi, 0), steps - 1)
+    return (lo, hi) if lo <= hi else (0, steps - 1)
 
 
 def _controls(tr, layer: int, direction: int) -> tuple[ClampSpec, ...] | None:
     """The clamp the controls describe, or None (with the engine's message) if it is invalid."""
-    ss, steps = st.session_state, tr.steps
+    steps = tr.steps
     mode = st.radio(
         "What to do", list(MODES), format_func=MODES.get, key="lv_iv_mode", horizontal=True
     )
@@ -66,23 +69,26 @@ def _controls(tr, layer: int, direction: int) -> tuple[ClampSpec, ...] | None:
     c1, c2, c3 = st.columns([1, 2, 2])
     name, value = None, 0.0
     if mode == "clamp":
-        keep_valid("lv_iv_gate", names)
+        state.keep_choice("lv_iv_gate", names)
         name = c1.selectbox("Gate or state", names, key="lv_iv_gate")
-        ss.setdefault("lv_iv_value", 0.0)
+        state.keep_in_range("lv_iv_value", -MAX_VALUE, MAX_VALUE, clamp=False)
+        state.set_widget("lv_iv_value", state.widget_value("lv_iv_value", 0.0))
         value = c1.number_input(
-            f"Value ({RANGES.get(name, 'any number')})",
+            f"Value ({RANGES.get(name, f'any number up to ±{MAX_VALUE:g}')})",
+            min_value=-MAX_VALUE,
+            max_value=MAX_VALUE,
             step=0.1,
             format="%.3f",
             key="lv_iv_value",
             help="Sigmoid gates take 0..1, tanh ones -1..1; cell and hidden any number.",
         )
-    ss["lv_iv_units"] = [u for u in ss.get("lv_iv_units", []) if u < units_of]
+    state.keep_choice("lv_iv_units", list(range(units_of)))
     units = c2.multiselect(
         "Units (none chosen: every unit)", list(range(units_of)), key="lv_iv_units"
     )
     if steps > 1:
-        lo, hi = ss.get("lv_iv_steps", (0, steps - 1))
-        ss["lv_iv_steps"] = (min(lo, steps - 1), min(hi, steps - 1))
+        lo, hi = _pair(state.widget_value("lv_iv_steps"), steps)
+        state.set_widget("lv_iv_steps", (lo, hi))
         start, last = c3.slider("Steps", 0, steps - 1, key="lv_iv_steps")
     else:
         start = last = 0
@@ -143,9 +149,9 @@ def _suggestions(src, tr, trace_id: str, layer: int, step: int) -> None:
         hold = None
         titles = (f"Wipe the hidden state after {what}", "")
     c1, c2 = st.columns(2)
-    c1.button(titles[0], key="lv_iv_exp_cut", on_click=_experiment, args=(trace_id, cut))
+    c1.button(titles[0], key="lv_iv_exp_cut", on_click=_experiment, args=(cut,))
     if hold:
-        c2.button(titles[1], key="lv_iv_exp_hold", on_click=_experiment, args=(trace_id, hold))
+        c2.button(titles[1], key="lv_iv_exp_hold", on_click=_experiment, args=(hold,))
     else:
         c2.caption("A plain RNN has no gate to hold a value with.")
     if tr.kind == "lstm" and cue is not None:
@@ -210,7 +216,7 @@ def _prediction_ui(
             table["p after"] = [float(p2[s, k]) for s, k in zip(rows, best2, strict=True)]
         st.dataframe(table, hide_index=True, key="lv_iv_table")
         if clamped:
-            fig = fm.prediction_change_figure(names, p[rows], p2[rows], list(where))
+            fig = figures.prediction_change_figure(names, p[rows], p2[rows], list(where))
             st.plotly_chart(fig, key="lv_iv_pred", theme=None, config=CHART)
         # follow the class the trained model gives where it must answer (cue task) or at the end
         labels_all = tr.labels or [str(t) for t in range(tr.steps)]
@@ -289,7 +295,7 @@ def intervene_view(src, tr, preds, trace_id: str) -> None:
     with c1:
         step = step_picker(tr.steps)
     with c2:
-        layer, direction = where_ui(tr, "lv_iv")
+        layer, direction = where_ui(tr)
     left, right = st.columns([1, 1], gap="medium")
     with left:
         pending = _controls(tr, layer, direction)
@@ -298,7 +304,7 @@ def intervene_view(src, tr, preds, trace_id: str) -> None:
             "Apply",
             key="lv_iv_apply",
             on_click=_apply,
-            args=(trace_id, pending or ()),
+            args=(pending or (),),
             disabled=pending is None,
             type="primary",
         )
@@ -306,10 +312,10 @@ def intervene_view(src, tr, preds, trace_id: str) -> None:
             "Add to the clamps",
             key="lv_iv_add",
             on_click=_apply,
-            args=(trace_id, pending or (), True),
+            args=(pending or (), True),
             disabled=pending is None,
         )
-        spec = active_spec(trace_id)
+        spec = state.place().clamps
         b3.button("Reset", key="lv_iv_reset", on_click=_reset, disabled=not spec)
         _suggestions(src, tr, trace_id, layer, step)
     tr2, preds2 = tr, preds
@@ -333,6 +339,6 @@ def intervene_view(src, tr, preds, trace_id: str) -> None:
         span = (min(c.start for c in spec), max(c.stop for c in spec))
         title = f"probability of {what!r}" if preds.shape[1] > 1 else str(what)
         labels = tr.labels or [str(t) for t in range(tr.steps)]
-        fig = fm.output_change_figure(before, after, labels, title, span=span, marks=None)
+        fig = figures.output_change_figure(before, after, labels, title, span=span, marks=None)
         st.plotly_chart(fig, key="lv_iv_curve", theme=None, config=CHART)
     _difference_ui(tr, tr2, layer, direction, spec)

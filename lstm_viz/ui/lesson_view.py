@@ -1,7 +1,7 @@
 """Lesson mode: a guided tour for the classroom, one stop per moment in `lstm_viz.lessons`.
 
-Next and back are callbacks: they run before the script, so they can set the sidebar's own widget
-keys (model, input, example) and the step before those widgets are drawn. Each stop draws its
+Next and back are callbacks that ask the state owner to move (`state.go_to`): the stop, its model,
+input and step change together before any widget is drawn. Each stop draws its
 curves and a figure the app already has (the cell diagram, heatmaps, prediction bars), in large
 type for a projector. Only our own static CSS is injected; no user text is ever HTML.
 """
@@ -11,16 +11,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import diagram, figures, lessons, svg
-from lstm_viz import figures_compare as figs
+from lstm_viz import figures, lessons
 from lstm_viz.models import shipped_models
 from lstm_viz.tasks import cue
+from lstm_viz.ui import state
 from lstm_viz.ui.cell import unit_values
 from lstm_viz.ui.common import plain
 from lstm_viz.ui.loaders import model_title
 
-AT = "lv_lesson_at"  # session state: 0 = the start page, k = stop k (1-based)
-GATES_VIEW = "Gates, step by step"  # app.py's first view
 N = len(lessons.LESSONS)
 CSS = """<style>
 .st-key-lv_lesson p, .st-key-lv_lesson li {font-size: 1.3rem; line-height: 1.55}
@@ -29,26 +27,29 @@ CSS = """<style>
 </style>"""
 
 
+def stop_place(k: int) -> dict:
+    """What stop k shows: its model, input and step (the start page: nothing but k)."""
+    if k < 1:
+        return {"stop": 0}
+    lesson, moment = lessons.LESSONS[k - 1], lessons.moment(k - 1)
+    return dict(
+        stop=k,
+        model=lesson.model,
+        input="example",
+        example=lessons.example(lesson.model, lesson.example).name,
+        step=moment.step,
+    )
+
+
 def _place(k: int) -> None:
     """Callback: go to stop k and put the sidebar on its model, input and step."""
-    ss = st.session_state
-    ss[AT] = k
-    if k < 1:
-        return
-    lesson, moment = lessons.LESSONS[k - 1], lessons.moment(k - 1)
-    ss["lv_model"] = lesson.model
-    ss["lv_input_kind"] = "example"
-    ss["lv_example"] = lessons.example(lesson.model, lesson.example).name
-    ss["lv_step"] = moment.step
+    state.go_to(**stop_place(k))
 
 
 def _open_in_gates(k: int) -> None:
     """Callback: show this stop's moment in the step-by-step view (its step, its unit)."""
-    _place(k)
-    ss, moment = st.session_state, lessons.moment(k - 1)
-    ss["lv_view"] = GATES_VIEW
-    if moment.unit is not None:
-        ss["lv_unit"] = moment.unit
+    unit = lessons.moment(k - 1).unit
+    state.go_to(view="gates", **stop_place(k), **({} if unit is None else {"unit": unit}))
 
 
 def _start_page() -> None:
@@ -67,7 +68,7 @@ def _start_page() -> None:
 def _figures(k: int) -> None:
     lesson, m = lessons.LESSONS[k - 1], lessons.moment(k - 1)
     tr = m.trace
-    fig = figs.step_lines(m.lines, tr.labels, m.step, m.ylabel, m.log, height=380)
+    fig = figures.step_lines(m.lines, tr.labels, m.step, m.ylabel, m.log, height=380)
     st.plotly_chart(fig, key="lv_lesson_lines", config={"displayModeBar": False})
     if "clamped" in m.extra:  # the answer before and after the clamp, side by side
         runs = ((m.preds, "as trained"), (m.extra["clamped"], "memory cells clamped"))
@@ -76,11 +77,11 @@ def _figures(k: int) -> None:
             p /= p.sum()
             col.metric(title, cue.ANSWERS[int(p.argmax())],
                        f"p = {p.max():.3f}", delta_color="off")  # fmt: skip
-            col.image(svg.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
+            col.image(figures.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
     elif m.unit is not None and tr.kind == "lstm":
         values = unit_values(tr, 0, 0, m.step, m.unit)
-        token = figures.safe(tr.labels[m.step])
-        st.image(diagram.cell_diagram_svg(tr.kind, values, m.unit, m.step, token), width="stretch")
+        token = tr.labels[m.step]  # cell_diagram_svg escapes it
+        st.image(figures.cell_diagram_svg(tr.kind, values, m.unit, m.step, token), width="stretch")
     else:
         lo = max(0, min(m.step - 30, tr.steps - 60))
         maps = {lesson.gate: tr.gate(lesson.gate)}
@@ -131,7 +132,7 @@ def lesson_view(src, tr, preds, trace_id: str) -> None:
         st.warning(f"Lesson mode needs the shipped models {', '.join(missing)}; they are missing.")
         return
     st.html(CSS)
-    k = min(max(int(st.session_state.get(AT, 0)), 0), N)
+    k = min(max(int(state.place().stop), 0), N)
     with st.container(key="lv_lesson"):
         if k == 0:
             _start_page()

@@ -7,9 +7,6 @@ key and the input's bytes (st.cache_data), so a rerun that changes no input reco
 from __future__ import annotations
 
 import hashlib
-import importlib
-import inspect
-import re
 
 import numpy as np
 import streamlit as st
@@ -18,37 +15,32 @@ from torch import nn
 
 from lstm_viz.inputs import load_model_file
 from lstm_viz.models import ModelConfig, SequenceModel, load_shipped, shipped_models
+from lstm_viz.tasks import REGISTRY, shipped_task
 from lstm_viz.trace_result import LSTMTrace
 
 DEMO = "demo_untrained_lstm"  # always offered: works before any weights ship, and as a baseline
 
 
+CORE_TITLES = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN (tanh)", "rnn_relu": "RNN (relu)"}
+
+
 def model_names() -> list[str]:
-    """Shipped models (the long-gap cue task first: the app opens on it), then the demo."""
-    first = ("cue", "chars", "adding", "forecast")
-    rank = {t: k for k, t in enumerate(first)}
-    cores = ("lstm", "gru", "rnn_tanh", "rnn_relu")
-
-    def key(name: str) -> tuple:
-        core = next((c for c in cores if name.endswith("_" + c)), "")
-        return (
-            rank.get(name.split("_")[0], len(first)),
-            name[: -len(core) - 1],
-            cores.index(core) if core else 9,
-        )
-
-    names = sorted(shipped_models(), key=key)
-    return [*names, DEMO]
+    """Shipped models in the task registry's order (the long-gap cue task first: the app opens on
+    it), then any other weights file in the package, then the demo."""
+    shipped = set(shipped_models())
+    known = [m.name for task in REGISTRY.values() for m in task.models if m.name in shipped]
+    return [*known, *sorted(shipped - set(known)), DEMO]
 
 
 def model_title(name: str) -> str:
+    """The picker's title, e.g. 'forecast co2 · LSTM': task, variant and core from the registry."""
     if name == DEMO:
         return "demo: untrained LSTM (random weights)"
-    for core in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
-        if name.endswith("_" + core):
-            task = name[: -len(core) - 1].replace("_", " ")
-            return f"{task} · {core.replace('_', ' ').upper().replace('RNN TANH', 'RNN (tanh)')}"
-    return name
+    try:
+        task, m = shipped_task(name)
+    except ValueError:  # a weights file the registry does not list: its name is all we know
+        return name
+    return f"{task.title}{' ' + m.variant if m.variant else ''} · {CORE_TITLES.get(m.core, m.core)}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -74,21 +66,14 @@ def upload_key(data: bytes, kind: str) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def task_examples(task: str, variant: str | None) -> list:
-    """The task's examples (for the model's variant when the task has several)."""
-    if not re.fullmatch(r"[a-z_]+", task):  # an uploaded checkpoint names its task: user input
+    """The task's examples (for the model's variant when the task has several); [] for a task or
+    variant this version does not know (an uploaded checkpoint names its task: user input)."""
+    found = REGISTRY.get(task) if isinstance(task, str) else None
+    if found is None:
         return []
     try:
-        module = importlib.import_module(f"lstm_viz.tasks.{task}")
-    except ImportError:
-        return []
-    fn = getattr(module, "examples", None)
-    if fn is None:
-        return []
-    try:
-        if variant and "variant" in inspect.signature(fn).parameters:
-            return fn(variant=variant)
-        return fn()
-    except (ValueError, KeyError, TypeError):  # e.g. a variant this version does not know
+        return found.examples(variant)
+    except ValueError:  # e.g. "custom": a forecast model trained on the user's own series
         return []
 
 

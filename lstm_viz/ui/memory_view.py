@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import figures_memory as fm
+from lstm_viz import figures
+from lstm_viz.ui import state
 from lstm_viz.ui.analysis_cache import (
     answer_step,
     cue_step,
@@ -22,45 +23,31 @@ from lstm_viz.ui.analysis_cache import (
 )
 from lstm_viz.ui.common import show_error
 
-STEP_KEY = "lv_step"  # shared with the gates view's step slider: every view shows the same step
 CELLS = 40_000  # values in the retention heatmap at most (steps x units), as in the gates view
 CHART = {"displayModeBar": False}
 
 
 def step_picker(steps: int, label: str = "Step") -> int:
-    """The step slider, on the same session key as the gates view's (so a step chosen in one
-    view is the step of every view). Drawn in each view: a key whose widget is not drawn in a
-    run loses its value."""
-    ss = st.session_state
-    if ss.get(STEP_KEY, 0) > steps - 1:  # a shorter input than before
-        ss[STEP_KEY] = steps - 1
+    """The step slider: the same place as the gates view's, so every view shows one step."""
     if steps < 2:
-        ss[STEP_KEY] = 0
         return 0
-    return int(st.slider(label, 0, steps - 1, key=STEP_KEY))
+    return int(st.slider(label, 0, steps - 1, **state.bind("step")))
 
 
-def keep_valid(key: str, options: list) -> None:
-    """Forget a widget's stored choice that this model or input no longer offers."""
-    if key in st.session_state and st.session_state[key] not in options:
-        del st.session_state[key]
-
-
-def where_ui(tr, prefix: str) -> tuple[int, int]:
-    """Layer and direction pickers (only drawn when there is a choice)."""
-    layer = direction = 0
-    keep_valid(f"{prefix}_layer", list(range(tr.num_layers)))
-    keep_valid(f"{prefix}_direction", list(range(tr.num_directions)))
+def where_ui(tr) -> tuple[int, int]:
+    """Layer and direction pickers (only drawn when there is a choice), shared by every view."""
+    layers, directions = list(range(tr.num_layers)), list(range(tr.num_directions))
     if tr.num_layers > 1:
-        layer = st.selectbox("Layer", list(range(tr.num_layers)), key=f"{prefix}_layer")
+        st.selectbox("Layer", layers, **state.bind("layer", layers))
     if tr.num_directions > 1:
-        direction = st.selectbox(
+        st.selectbox(
             "Direction",
-            [0, 1],
-            key=f"{prefix}_direction",
+            directions,
             format_func=lambda d: ("forward", "backward")[d],
+            **state.bind("direction", directions),
         )
-    return int(layer), int(direction)
+    here = state.place()
+    return int(here.layer), int(here.direction)
 
 
 def _marks(src, tr, step: int) -> dict[str, int]:
@@ -83,12 +70,12 @@ def _retention_ui(tr, layer: int, direction: int, step: int, marks: dict) -> Non
         st.info(str(err).capitalize() + ".")
         return
     n_units = kept.shape[1]
-    state = "cell" if tr.kind == "lstm" else "hidden state"
-    key = "lv_mem_unit"
-    if st.session_state.get(key, n_units) >= n_units:
+    held = "cell" if tr.kind == "lstm" else "hidden state"
+    if state.place().unit is None:
         # start on the unit whose gate keeps the most over the input: one that remembers
-        st.session_state[key] = int(np.argmax(tr.gate(gate, layer, direction).mean(axis=0)))
-    unit = int(st.selectbox("Unit", list(range(n_units)), key=key))
+        state.settle(unit=int(np.argmax(tr.gate(gate, layer, direction).mean(axis=0))))
+    everyone = list(range(n_units))
+    unit = int(st.selectbox("Unit", everyone, **state.bind("unit", everyone)))
     labels = (tr.labels or [str(t) for t in range(tr.steps)])[first : first + kept.shape[0]]
     # keep the heatmap under CELLS values: the steps nearest the current one, the first units
     rows = list(range(min(n_units, 128)))
@@ -100,16 +87,16 @@ def _retention_ui(tr, layer: int, direction: int, step: int, marks: dict) -> Non
         first += cut.start or 0
         kept, written, labels = kept[cut], written[cut], labels[cut]
         st.caption(f"Showing the {width} steps nearest step {step}.")
-    fig = fm.retention_figure(
+    fig = figures.retention_figure(
         kept, written, labels, unit, step, gate=gate, marks=marks, first=first, units=rows
     )
     st.plotly_chart(fig, key="lv_mem_retention", theme=None, config=CHART)
     here = float(np.sum(kept[:, unit] * written[:, unit]))
     st.caption(
-        f"Blue line: of what unit {unit} wrote into its {state} at each step, the share still "
+        f"Blue line: of what unit {unit} wrote into its {held} at each step, the share still "
         f"there at step {step} (the product of the {gate} gates in between). Bars (red "
         f"positive, blue negative): how much of that write survives; they add up to the "
-        f"{state} itself ({here:.4g} here, "
+        f"{held} itself ({here:.4g} here, "
         "from the zero state). The heatmap shows the share for every unit."
     )
 
@@ -123,7 +110,7 @@ def _saliency_ui(src, tr, step: int, trace_id: str, marks: dict) -> None:
         show_error("Could not compute saliency", err)
         return
     labels = tr.labels or [str(t) for t in range(tr.steps)]
-    fig = fm.saliency_figure(sal, labels, step, log=log, marks=marks)
+    fig = figures.saliency_figure(sal, labels, step, log=log, marks=marks)
     st.plotly_chart(fig, key="lv_mem_saliency", theme=None, config=CHART)
     what = "its largest output (the predicted answer's score)"
     if getattr(src.model, "config", None) is None:
@@ -150,7 +137,7 @@ def _saturation_ui(tr, layer: int, direction: int, trace_id: str) -> None:
         )
         return
     st.plotly_chart(
-        fm.saturation_figure(fractions), key="lv_mem_saturation", theme=None, config=CHART
+        figures.saturation_figure(fractions), key="lv_mem_saturation", theme=None, config=CHART
     )
     lines = []
     for name, (low, high) in fractions.items():
@@ -172,7 +159,7 @@ def memory_view(src, tr, preds, trace_id: str) -> None:
     with c1:
         step = step_picker(tr.steps)
     with c2:
-        layer, direction = where_ui(tr, "lv_mem")
+        layer, direction = where_ui(tr)
     marks = _marks(src, tr, step)
     left, right = st.columns([1.3, 1], gap="medium")
     with left:

@@ -22,11 +22,11 @@ from torch import nn
 from lstm_viz import inputs
 from lstm_viz.inputs import MAX_STEPS, UserInput
 from lstm_viz.models import SequenceModel
-from lstm_viz.ui import loaders
-from lstm_viz.ui.common import keep_in_range, keep_members, show_error
+from lstm_viz.ui import loaders, state
+from lstm_viz.ui.common import show_error
+from lstm_viz.ui.place import INPUTS, MAX_SEED, NOISE_RANGE, example_named
 
 UPLOAD = "upload"  # the model picker's entry for the user's own file
-INPUTS = ["example", "text", "generated", "csv"]
 INPUT_TITLES = {
     "example": "an example",
     "text": "type text or numbers",
@@ -63,8 +63,8 @@ def _model_ui() -> tuple[SequenceModel | nn.Module, str, str] | None:
         "Model",
         names,
         format_func=titles.get,
-        key="lv_model",
         help="Shipped models were trained by `python -m lstm_viz.train`.",
+        **state.bind("model", names),
     )
     if not loaders.shipped_models():
         st.caption("No shipped weights found; the untrained demo and uploads still work.")
@@ -92,7 +92,12 @@ def _model_ui() -> tuple[SequenceModel | nn.Module, str, str] | None:
 
 def _example_ui(model, examples) -> tuple[UserInput, str]:
     names = [e.name for e in examples]
-    name = st.selectbox("Example", names, key="lv_example")
+    wanted = state.place().example
+    found = example_named(names, wanted)
+    if wanted and found is None:
+        state.note(f"This model has no example {wanted!r}; showing {names[0]!r}.")
+    state.settle(example=found or names[0])
+    name = st.selectbox("Example", names, **state.bind("example", names))
     ex = examples[names.index(name)] if name in names else examples[0]
     return UserInput(np.asarray(ex.x), [str(s) for s in ex.labels]), ex.description
 
@@ -102,28 +107,23 @@ def _text_ui(model, task: str) -> UserInput:
     default = DEFAULT_TEXT.get(task, "" if token else "0 0.5 1 0.5 0 -0.5 -1 -0.5 0 0.5 1")
     text = st.text_area(
         "Text" if token else "Numbers (spaces or commas)",
-        value=default,
-        key="lv_text",
         max_chars=20_000,
+        **state.bind("text", default=default),
     )
     return inputs.text_input(model, text)
 
 
 def _generated_ui(model) -> UserInput:
-    st.session_state.setdefault("lv_gen_length", 200)  # defaults via state: a link may preset them
-    st.session_state.setdefault("lv_gen_seed", 0)
-    length = st.number_input("Length (steps)", 1, MAX_STEPS, step=50, key="lv_gen_length")
-    seed = st.number_input("Seed", 0, 2**31 - 1, key="lv_gen_seed")
+    length = st.number_input("Length (steps)", 1, MAX_STEPS, step=50, **state.bind("length"))
+    seed = st.number_input("Seed", 0, MAX_SEED, **state.bind("seed"))
     token = isinstance(model, SequenceModel) and model.is_token_model
     noise = st.slider(
         "Noise",
-        0.0,
-        2.0,
-        0.1,
-        0.05,
-        key="lv_gen_noise",
+        *NOISE_RANGE,
+        step=0.05,
         disabled=token,
         help="Gaussian noise added to the sines (numeric models only).",
+        **state.bind("noise"),
     )
     if token:
         st.caption("Random tokens from the model's vocabulary.")
@@ -149,56 +149,16 @@ def _csv_ui(model) -> UserInput | None:
     picked = st.multiselect(
         f"Column(s) — the model reads {need}",
         names,
-        default=values[:need],
-        key="lv_csv_columns",
         max_selections=need,
+        **state.bind("columns", names, default=values[:need]),
     )
     return inputs.numbers_input(model, inputs.column_values(columns, picked))
 
 
-def apply_link() -> None:
-    """Preset the sidebar from the page's query string once per session, e.g.
-    ?model=cue_lstm&input=generated&length=500&seed=3 (a link a teacher can share).
-    Unknown or out-of-range values are ignored: the query string is user input too."""
-    ss, qp = st.session_state, st.query_params
-    if ss.get("lv_link_applied"):
-        return
-    ss["lv_link_applied"] = True
-    if qp.get("model") in [*loaders.model_names(), UPLOAD]:
-        ss["lv_model"] = qp["model"]
-    if qp.get("input") in INPUTS:
-        ss["lv_input_kind"] = qp["input"]
-    for name, key, hi in (
-        ("length", "lv_gen_length", MAX_STEPS),
-        ("seed", "lv_gen_seed", 2**31 - 1),
-    ):
-        value = qp.get(name, "")
-        if value.isdigit() and 0 <= int(value) <= hi:
-            ss[key] = max(int(value), 1) if name == "length" else int(value)
-
-
-def _keep_view_state(model: SequenceModel | nn.Module, steps: int) -> None:
-    """Step, unit and layer choices left from another model or input (or crafted) brought into
-    this one's range before the view draws its widgets."""
-    core = model.core if isinstance(model, SequenceModel) else model
-    units, layers = core.hidden_size, core.num_layers
-    directions = 2 if core.bidirectional else 1
-    keep_in_range("lv_step", 0, steps - 1)
-    keep_in_range("lv_window_start", 0, steps - 1)
-    keep_in_range("lv_window_goto", 0, steps - 1)
-    keep_in_range("lv_top_k", 1, units, clamp=False)
-    keep_members("lv_pinned", range(units))
-    keep_in_range("lv_unit", 0, units - 1, clamp=False)
-    keep_in_range("lv_layer", 0, layers - 1, clamp=False)
-    keep_in_range("lv_direction", 0, directions - 1, clamp=False)
-
-
 def source_ui() -> Source | None:
     """Draw the sidebar; return the chosen model and input, or None (the reason is shown)."""
-    apply_link()
-    keep_in_range("lv_gen_length", 1, MAX_STEPS)
-    keep_in_range("lv_gen_seed", 0, 2**31 - 1)
-    keep_in_range("lv_gen_noise", 0.0, 2.0, clamp=False)
+    here = state.place()
+    state.settle(length=min(max(here.length, 1), MAX_STEPS), seed=min(max(here.seed, 0), MAX_SEED))
     with st.sidebar:
         st.header("lstm_viz")
         chosen = _model_ui()
@@ -212,9 +172,7 @@ def source_ui() -> Source | None:
         token = isinstance(model, SequenceModel) and model.is_token_model
         kinds = [k for k in INPUTS if k != "example" or examples]
         kinds = [k for k in kinds if k != "csv" or not token]
-        if st.session_state.get("lv_input_kind") not in kinds:  # e.g. no examples for this model
-            st.session_state.pop("lv_input_kind", None)
-        kind = st.radio("Input", kinds, format_func=INPUT_TITLES.get, key="lv_input_kind")
+        kind = st.radio("Input", kinds, format_func=INPUT_TITLES.get, **state.bind("input", kinds))
         description = ""
         try:
             if kind == "example":
@@ -233,5 +191,4 @@ def source_ui() -> Source | None:
         if description:
             st.caption(description)
         st.caption(f"{len(user.labels)} steps")
-    _keep_view_state(model, len(user.labels))
     return Source(model, key, title, user.x, user.labels, description, task, extra)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_viz.figures import MARGIN
-from lstm_viz.ui import gates
+from lstm_viz.ui import gates, state
 from lstm_viz.ui.cell import cell_panel
 
-STEP_KEY = "lv_step"
+PLAYING = "lv_playing"
 SPEEDS = [1, 2, 4, 8]  # steps per second while playing
 
 
@@ -44,22 +44,23 @@ def marker_css(step: int, view: gates.View) -> str:
 
 
 def _move(delta: int, steps: int) -> None:
-    st.session_state[STEP_KEY] = min(max(st.session_state.get(STEP_KEY, 0) + delta, 0), steps - 1)
+    state.go_to(step=min(max(state.place().step + delta, 0), steps - 1))
+
+
+def _play(on: bool) -> None:
+    state.stash(PLAYING, on)
 
 
 def _controls(steps: int) -> int:
-    ss = st.session_state
-    if ss.get("lv_playing"):  # one tick of play: advance before the slider is drawn
-        if ss.get(STEP_KEY, 0) >= steps - 1:
-            ss["lv_playing"] = False
+    here = state.place()
+    if state.stashed(PLAYING):  # one tick of play: advance before the slider is drawn
+        if here.step >= steps - 1:
+            _play(False)
             st.rerun()  # a full run drops the fragment's run_every
-        ss[STEP_KEY] = ss.get(STEP_KEY, 0) + 1
-    if ss.get(STEP_KEY, 0) > steps - 1:  # a shorter input than before
-        ss[STEP_KEY] = steps - 1
+        state.go_to(step=here.step + 1)
+    step = 0
     if steps > 1:
-        step = st.slider("Step", 0, steps - 1, key=STEP_KEY)
-    else:
-        step = ss[STEP_KEY] = 0
+        step = st.slider("Step", 0, steps - 1, **state.bind("step"))
     # no tooltips: each one is another component to redraw at every step; the buttons show
     # their keys (← →) themselves
     c1, c2, c3 = st.columns(3)
@@ -69,25 +70,28 @@ def _controls(steps: int) -> int:
     c2.button(
         "Next", key="lv_next", on_click=_move, args=(1, steps), shortcut="Right", width="stretch"
     )
-    if ss.get("lv_playing"):
-        if c3.button("Pause", key="lv_pause", width="stretch"):
-            ss["lv_playing"] = False
-            st.rerun()
-    elif c3.button("Play", key="lv_play", width="stretch", disabled=steps < 2):
-        ss["lv_playing"] = True
+    if state.stashed(PLAYING):
+        c3.button("Pause", key="lv_pause", width="stretch", on_click=_play, args=(False,))
+    else:
+        c3.button(
+            "Play", key="lv_play", width="stretch", disabled=steps < 2, on_click=_play, args=(True,)
+        )
+    return int(step)
+
+
+def _body(src, tr, preds, view: gates.View, playing: bool) -> None:
+    """`playing`: whether the fragment was drawn playing (its run_every); a change of play or
+    pause needs a full run to set a new one."""
+    if playing != bool(state.stashed(PLAYING)):
         st.rerun()
-    return step
-
-
-def _body(src, tr, preds, view: gates.View) -> None:
     step = _controls(tr.steps)
     start, stop = view.window
-    if not start <= step < stop:  # follow the step with the window (a full run redraws maps)
-        width = stop - start
-        st.session_state["lv_window_goto"] = min(max(step - width // 2, 0), tr.steps - width)
+    if not start <= step < stop:  # the window follows the step (a full run redraws the maps)
         st.rerun()
     st.html(marker_css(step, view))
     cell_panel(src, tr, preds, view, step)
+    state.link_ui()  # here, not above the view: a step moves only this fragment
+    state.write_link()
 
 
 def step_fragment(src, tr, preds, view: gates.View) -> None:
@@ -97,10 +101,12 @@ def step_fragment(src, tr, preds, view: gates.View) -> None:
     the app (a new speed needs a new run_every anyway), and every widget left out of the
     fragment is one less to redraw at each step."""
     c1, c2 = st.columns([3, 2])
-    c1.selectbox("Unit in the diagram (heatmap order)", view.units, key="lv_unit")
+    c1.selectbox(
+        "Unit in the diagram (heatmap order)", view.units, **state.bind("unit", view.units)
+    )
     speed = c2.selectbox(
         "Play speed", SPEEDS, index=2, key="lv_speed", format_func=lambda s: f"{s} steps/s"
     )
     st.toggle("Exact values of every unit at this step", key="lv_exact")
-    playing = st.session_state.get("lv_playing", False)
-    st.fragment(_body, run_every=1.0 / speed if playing else None)(src, tr, preds, view)
+    playing = bool(state.stashed(PLAYING))
+    st.fragment(_body, run_every=1.0 / speed if playing else None)(src, tr, preds, view, playing)

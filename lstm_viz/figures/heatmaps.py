@@ -1,70 +1,31 @@
-"""Figures of a trace: numpy arrays and labels in, `plotly.graph_objects.Figure` out.
+"""Heatmaps of a trace: every gate and state over time, the whole-sequence overview, every unit
+at one step, and units ranked against a signal.
 
-Nothing here knows about models or Streamlit, so every figure works the same in a notebook, in the
-app and in an exported HTML file. Conventions:
-- sigmoid gates (input, forget, output; GRU reset, update) on a fixed 0..1 scale;
-- candidate, cell, hidden (GRU new) on a diverging scale centred at 0;
-- time runs left to right on one shared axis; units top to bottom in the order given;
-- user text (tokens) is escaped before Plotly sees it, so it always shows as text.
+Arrays and labels in, `go.Figure` (or SVG text for the per-step strip) out; nothing here knows
+about models or Streamlit. Values are drawn on `style`'s scales: gates 0..1, the rest about 0.
 """
 
 from __future__ import annotations
 
-import html
+import base64
 
 import numpy as np
 import plotly.graph_objects as go
 
-SIGMOID = ("input", "forget", "output", "reset", "update")  # in (0, 1): fixed 0..1 scale
-BOUNDED = ("candidate", "new")  # tanh outputs in (-1, 1); hidden too when it is o * tanh(c)
-GATE_SCALE = [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]]  # closed light, open dark
-DIVERGING = [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]]  # negative blue, positive red
-MARGIN = dict(l=64, r=96, t=26, b=64)  # fixed (no autoexpand): the app places its marker by it
-TEMPLATE = go.layout.Template(  # a few lines instead of Plotly's default ~8 KB theme per figure
-    layout=dict(
-        font=dict(family="sans-serif", size=12, color="#222"),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        hoverlabel=dict(font=dict(family="monospace")),
-    )
+from lstm_viz.cells import SIGMOID_NAMES
+from lstm_viz.figures.style import (
+    DIVERGING,
+    MARGIN,
+    TEMPLATE,
+    base_layout,
+    colours,
+    fast_figure,
+    safe,
+    step_categories,
+    ticks,
+    value_scale,
 )
-
-
-def fast_figure(data: list[dict], layout: dict) -> go.Figure:
-    """A Figure from plain dicts without Plotly's per-property validation (~10x faster).
-
-    For the figures redrawn at every step; tests rebuild each one with validation on, so a typo
-    here still fails a test rather than a browser.
-    """
-    return go.Figure(data=data, layout=layout, _validate=False)
-
-
-def safe(label: object, limit: int = 24) -> str:
-    """User text made inert for Plotly (which reads a few HTML tags) and cut to `limit`."""
-    text = str(label)
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return html.escape(text, quote=False).replace("\n", "↵")
-
-
-def step_categories(labels: list[str], start: int = 0) -> list[str]:
-    """One unique category per step, '12 · the', so hover shows both step and token."""
-    return [f"{start + k} · {safe(s, 16)}" for k, s in enumerate(labels)]
-
-
-def value_scale(name: str, values: np.ndarray) -> dict:
-    """The colour scale for a map: fixed 0..1 for gates, symmetric about 0 otherwise."""
-    if name in SIGMOID:
-        return dict(colorscale=GATE_SCALE, cmin=0.0, cmax=1.0)
-    peak = float(np.nanmax(np.abs(values))) if values.size else 1.0
-    bounded = name in BOUNDED or (name == "hidden" and peak <= 1.0)
-    peak = 1.0 if bounded else max(peak, 1e-6)
-    return dict(colorscale=DIVERGING, cmin=-peak, cmax=peak, cmid=0.0)
-
-
-def _ticks(categories: list[str], labels: list[str], most: int) -> dict:
-    every = max(1, int(np.ceil(len(categories) / most)))
-    idx = range(0, len(categories), every)
-    return dict(tickvals=[categories[i] for i in idx], ticktext=[safe(labels[i], 10) for i in idx])
+from lstm_viz.figures.svg import png, svg_open, text
 
 
 def gate_heatmaps(
@@ -155,7 +116,7 @@ def gate_heatmaps(
             fixedrange=True,
             anchor="x",
             title=dict(text="unit", standoff=4),
-            **_ticks(y, y, max(2, row_height // 14)),
+            **ticks(y, y, max(2, row_height // 14)),
         )
         notes.append(
             dict(
@@ -170,7 +131,7 @@ def gate_heatmaps(
             )
         )
         if cax not in layout:
-            title = name if cax == "coloraxis" and name in SIGMOID else ""
+            title = name if cax == "coloraxis" and name in SIGMOID_NAMES else ""
             layout[cax] = dict(
                 **scale,
                 colorbar=dict(
@@ -191,7 +152,7 @@ def gate_heatmaps(
         fixedrange=True,
         tickangle=-60,
         title=dict(text="step", standoff=2),
-        **_ticks(x, labels[start:stop], 40),
+        **ticks(x, labels[start:stop], 40),
     )
     if step is not None and start <= step < stop:
         shapes.append(
@@ -258,62 +219,86 @@ def overview(values: np.ndarray, name: str, window: tuple[int, int], bins: int =
     return fig
 
 
-def unit_strip(values: dict[str, np.ndarray], units: list[int], step: int) -> go.Figure:
-    """Every unit's value of each name at one step (name -> (units,)): one row per name."""
-    x = [str(u) for u in units]
-    traces, layout = [], {}
-    for name in values:
+def unit_strip(values: dict[str, np.ndarray], units: list[int], step: int) -> str:
+    """Every unit's value of each name at one step (name -> (units,)): a row of cells per name,
+    units left to right in the heatmaps' order, coloured on the heatmaps' scales."""
+    names = list(values)
+    # cells sized so the strip is ~500 units wide whatever the unit count: text stays readable
+    label_w, cell_w, cell_h, top = 80, int(np.clip(420 // max(len(units), 1), 2, 24)), 16, 22
+    width = label_w + cell_w * len(units) + 4
+    parts = [
+        svg_open(width, top + cell_h * len(names) + 18, "every unit"),
+        text(0, 9, f"<b>every unit at step {step}</b>", "start", 12),
+    ]
+    rows = []
+    for r, name in enumerate(names):
         v = np.asarray(values[name], dtype=np.float64)[units]
-        cax = "coloraxis" if name in SIGMOID else "coloraxis2"
-        traces.append(
-            dict(
-                type="heatmap",
-                z=v[None],
-                x=x,
-                y=[name],
-                coloraxis=cax,
-                xgap=1,
-                hovertemplate=f"unit %{{x}}<br>{name} = %{{z:.6f}}<extra></extra>",
-            )
+        gate = name in SIGMOID_NAMES
+        rows.append(colours(v, gate, 1.0 if gate else value_scale(name, v)["cmax"]))
+        parts.append(text(label_w - 6, top + (r + 0.5) * cell_h, name, "end", 11))
+    # the cells as one tiny PNG (a pixel per value) scaled up without smoothing: ~1 KB instead of
+    # a rect per value
+    image = base64.b64encode(png(np.stack(rows))).decode()
+    parts.append(
+        f'<image x="{label_w}" y="{top}" width="{cell_w * len(units)}" '
+        f'height="{cell_h * len(names)}" preserveAspectRatio="none" '
+        f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>'
+    )
+    every = max(1, len(units) // 8)
+    y = top + cell_h * len(names) + 9
+    parts += [
+        text(label_w + (k + 0.5) * cell_w, y, str(u), "middle", 9)
+        for k, u in enumerate(units)
+        if k % every == 0
+    ]
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def ranked_units_figure(
+    signal: np.ndarray,
+    signal_name: str,
+    rows: list[tuple[str, np.ndarray]],
+    labels: list[str],
+    window: tuple[int, int] | None = None,
+) -> go.Figure:
+    """The signal on top, then one row per ranked unit (title, (T,) values) over the steps.
+
+    Each row is scaled to its own largest |value| so every unit's shape shows; hover gives the
+    raw value. The signal is scaled to 0..1 the same way."""
+    start, stop = window or (0, len(labels))
+    names = [f"signal: {safe(signal_name, 30)}"] + [safe(t, 40) for t, _ in rows]
+    raw = np.vstack([np.asarray(signal, np.float64)] + [np.asarray(v, np.float64) for _, v in rows])
+    raw = raw[:, start:stop]
+    peak = np.maximum(np.abs(raw).max(axis=1, keepdims=True), 1e-12)
+    z = raw / peak  # (rows, W) in -1..1
+    cats = step_categories(labels[start:stop], start)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.astype(np.float32),
+            x=cats,
+            y=names,
+            customdata=raw.astype(np.float32),
+            colorscale=DIVERGING,
+            zmin=-1,
+            zmax=1,
+            ygap=2,
+            colorbar=dict(title=dict(text="value / row max", side="right"), thickness=10),
+            hovertemplate="step %{x}<br>%{y}<br>value %{customdata:.4g}<extra></extra>",
         )
-        if cax == "coloraxis" or cax not in layout:
-            layout[cax] = dict(**value_scale(name, v), showscale=False)
-    return fast_figure(
-        traces,
-        layout=dict(
-            template=TEMPLATE,
-            height=40 + 24 * len(values),
-            margin=dict(l=80, r=10, t=30, b=30),
-            title=dict(text=f"every unit at step {step}", x=0, font=dict(size=13)),
-            xaxis=dict(type="category", fixedrange=True, **_ticks(x, x, 16)),
-            yaxis=dict(type="category", autorange="reversed", fixedrange=True),
-            **layout,
+    )
+    chars = all(len(str(s)) == 1 for s in labels[start:stop])  # a character model: upright
+    every = max(1, int(np.ceil(len(cats) / (100 if chars else 40))))
+    fig.update_layout(
+        **base_layout(90 + 26 * len(names), ""),
+        xaxis=dict(
+            type="category",
+            tickvals=cats[::every],
+            ticktext=[safe(s, 8) for s in labels[start:stop][::every]],
+            tickangle=0 if chars else -60,
+            fixedrange=True,
         ),
+        yaxis=dict(type="category", autorange="reversed", fixedrange=True),
     )
-
-
-def prediction_bars(names: list[str], probs: np.ndarray, step: int, top: int = 5) -> go.Figure:
-    """The `top` most likely outputs at one step, as horizontal bars of probability."""
-    probs = np.asarray(probs, dtype=np.float64)
-    order = np.argsort(-probs, kind="stable")[:top]
-    bar = dict(
-        type="bar",
-        x=probs[order],
-        y=[safe(names[i]) for i in order],
-        orientation="h",
-        text=[f"{probs[i]:.3f}" for i in order],
-        textposition="auto",
-        marker=dict(color="#4a7ab5"),
-        hovertemplate="%{y}: %{x:.4f}<extra></extra>",
-    )
-    return fast_figure(
-        [bar],
-        layout=dict(
-            template=TEMPLATE,
-            height=50 + 26 * len(order),
-            margin=dict(l=90, r=10, t=30, b=24),
-            title=dict(text=f"what the model predicts after step {step}", x=0, font=dict(size=13)),
-            xaxis=dict(range=[0, 1], fixedrange=True),
-            yaxis=dict(type="category", autorange="reversed", fixedrange=True),
-        ),
-    )
+    fig.update_layout(margin=dict(l=170, r=24, t=16, b=56))
+    return fig

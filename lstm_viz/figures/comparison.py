@@ -1,7 +1,8 @@
-"""Figures for the compare, forecast and lesson views: arrays and labels in, go.Figure out.
+"""RNN vs GRU vs LSTM: curves over the steps of one input (saliency, one per core), accuracy
+against the gap, and the adding problem's error against the length.
 
-Same conventions as `figures`: no models, no Streamlit; user text (tokens, CSV labels) goes through
-`figures.safe` before Plotly sees it.
+Arrays and labels in, `go.Figure` out; nothing here knows about models or Streamlit. User text
+(tokens, CSV labels) goes through `style.safe` before Plotly sees it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from lstm_viz.figures import TEMPLATE, safe
+from lstm_viz.figures.style import PALETTE, base_layout, safe
 
 COLOURS = {  # one colour per core everywhere in the app's comparisons
     "RNN (tanh)": "#d95f02",
@@ -17,20 +18,6 @@ COLOURS = {  # one colour per core everywhere in the app's comparisons
     "LSTM": "#1b9e77",
     "always 1.0": "#888888",
 }
-PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e"]
-FONT = dict(family="sans-serif", size=14)
-
-
-def _layout(height: int, title: str, **kw) -> dict:
-    return dict(
-        template=TEMPLATE,
-        height=height,
-        margin=dict(l=70, r=20, t=40, b=60),
-        title=dict(text=title, x=0, font=dict(size=15)),
-        legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
-        font=FONT,
-        **kw,
-    )
 
 
 def step_lines(
@@ -77,7 +64,7 @@ def step_lines(
         )
     if floor is not None and any((np.asarray(v) <= 0).any() for v in lines.values()):
         title = f"{title} (exact zeros drawn at {floor:.0e})".strip()
-    fig = go.Figure(data, _layout(height, title))
+    fig = go.Figure(data, base_layout(height, title, large=True))
     if step is not None and 0 <= step < steps:
         fig.add_vrect(x0=step - 0.5, x1=step + 0.5, fillcolor="orange", opacity=0.3, line_width=0)
     for at, text in (marks or {}).items():  # inside the plot, at the bottom: clear of the legend
@@ -113,7 +100,7 @@ def accuracy_by_gap(table: dict[str, dict[int, float]], gap: int | None = None) 
         )
         for name, row in table.items()
     ]
-    fig = go.Figure(data, _layout(330, ""))  # the view's heading names it
+    fig = go.Figure(data, base_layout(330, "", large=True))  # the view's heading names it
     if gap is not None:
         fig.add_vline(x=gap, line=dict(color="orange", width=3))
     fig.update_xaxes(
@@ -139,7 +126,7 @@ def adding_mse(table: dict[str, dict[int, float]], source: str = "") -> go.Figur
         )
         for name, row in table.items()
     ]
-    fig = go.Figure(data, _layout(330, ""))  # the view's heading names it
+    fig = go.Figure(data, base_layout(330, "", large=True))  # the view's heading names it
     fig.update_xaxes(
         title="sequence length T",
         type="log",
@@ -153,59 +140,4 @@ def adding_mse(table: dict[str, dict[int, float]], source: str = "") -> go.Figur
             x=0, y=-0.28, xref="paper", yref="paper", text=safe(source, 120), showarrow=False,
             xanchor="left", font=dict(size=11, color="#555"),
         )  # fmt: skip
-    return fig
-
-
-def forecast_figure(
-    values: np.ndarray,
-    labels: list[str],
-    one_step: np.ndarray,
-    test_start: int,
-    start: int,
-    paths: dict[str, np.ndarray],
-    unit: str = "",
-    window: tuple[int, int] | None = None,
-) -> go.Figure:
-    """The series (N,), one-step predictions (N,), the held-out tail shaded, and forecasts
-    launched after raw index `start` (name -> (H,) for steps start+1 ..)."""
-    n = len(values)
-    if np.shape(one_step) != (n,) or len(labels) != n:
-        raise ValueError(f"values, labels and one-step predictions need the same length ({n})")
-    lo, hi = window or (0, n)
-    x = np.arange(n)
-    text = [safe(s, 20) for s in labels]
-    hover = "%{customdata}<br>%{y:.4g}<extra>"
-    data = [
-        go.Scatter(
-            x=x[lo:hi], y=values[lo:hi], name="series", mode="lines", customdata=text[lo:hi],
-            line=dict(color="#222", width=2), hovertemplate=hover + "series</extra>",
-        ),
-        go.Scatter(
-            x=x[lo:hi], y=one_step[lo:hi], name="one-step prediction", mode="lines",
-            customdata=text[lo:hi], line=dict(color="#1b9e77", width=2),
-            hovertemplate=hover + "one step ahead</extra>",
-        ),
-    ]  # fmt: skip
-    styles = {"forecast": ("#d62728", "solid"), "persistence": ("#888", "dot")}
-    for k, (name, path) in enumerate(paths.items()):
-        h = np.arange(start + 1, start + 1 + len(path))  # may run past the data: the future
-        colour, dash = styles.get(name, (PALETTE[(k + 2) % len(PALETTE)], "dash"))
-        data.append(
-            go.Scatter(
-                x=h, y=np.asarray(path), name=safe(name, 30), mode="lines",
-                line=dict(color=colour, width=3 if name == "forecast" else 2, dash=dash),
-                hovertemplate="step %{x}<br>%{y:.4g}<extra>" + safe(name, 30) + "</extra>",
-            )
-        )  # fmt: skip
-    fig = go.Figure(data, _layout(420, ""))
-    if test_start < hi:
-        fig.add_vrect(
-            x0=max(test_start, lo) - 0.5, x1=hi - 0.5, fillcolor="#999", opacity=0.12,
-            line_width=0, annotation_text="held-out tail", annotation_position="top left",
-        )  # fmt: skip
-    fig.add_vline(x=start, line=dict(color="orange", width=2))
-    every = max(1, int(np.ceil((hi - lo) / 12)))
-    ticks = list(range(lo, hi, every))
-    fig.update_xaxes(title="step", tickvals=ticks, ticktext=[safe(labels[k], 12) for k in ticks])
-    fig.update_yaxes(title=safe(unit, 20) or "value")
     return fig

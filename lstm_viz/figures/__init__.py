@@ -1,0 +1,56 @@
+"""Figures of a trace: numpy arrays and labels in, `plotly.graph_objects.Figure` (or, for the
+panels redrawn at every step, SVG text) out.
+
+Nothing here knows about models, traces or Streamlit, so every figure works the same in a
+notebook, in the app and in an exported HTML file. One module per thing drawn:
+
+    style        colour scales, template and margins, ticks, escaping of user text
+    heatmaps     gates and states over time, the overview, every unit at one step, ranked units
+    memory       retention, saliency, gate saturation
+    predictions  the likeliest outputs at a step; predictions before and after a clamp
+    comparison   RNN vs GRU vs LSTM curves and recorded tables
+    forecast     a series with one-step and multi-step forecasts
+    diagram      the cell diagram: one geometry, drawn in Plotly and in SVG
+    svg          SVG primitives (text, a tiny PNG) for the per-step panels
+
+    from lstm_viz import figures
+    figures.gate_heatmaps({"forget": tr.gate("forget")}, tr.labels)
+"""
+
+from lstm_viz.figures.comparison import accuracy_by_gap, adding_mse, step_lines
+from lstm_viz.figures.diagram import cell_diagram, cell_diagram_svg, cell_geometry
+from lstm_viz.figures.forecast import forecast_figure
+from lstm_viz.figures.heatmaps import gate_heatmaps, overview, ranked_units_figure, unit_strip
+from lstm_viz.figures.memory import retention_figure, saliency_figure, saturation_figure
+from lstm_viz.figures.predictions import (
+    output_change_figure,
+    prediction_bars,
+    prediction_change_figure,
+)
+from lstm_viz.figures.style import MARGIN, safe, step_categories
+from lstm_viz.figures.terms import drivers_lines, terms_waterfall
+
+__all__ = [
+    "MARGIN",
+    "accuracy_by_gap",
+    "adding_mse",
+    "cell_diagram",
+    "cell_diagram_svg",
+    "cell_geometry",
+    "drivers_lines",
+    "forecast_figure",
+    "gate_heatmaps",
+    "output_change_figure",
+    "overview",
+    "prediction_bars",
+    "prediction_change_figure",
+    "ranked_units_figure",
+    "retention_figure",
+    "saliency_figure",
+    "safe",
+    "saturation_figure",
+    "step_categories",
+    "step_lines",
+    "terms_waterfall",
+    "unit_strip",
+]
