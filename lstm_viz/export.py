@@ -76,8 +76,9 @@ def with_step_marker(fig: go.Figure, step: int) -> go.Figure:
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
         raise ValueError(f"step must be a whole number, got {step!r}")
     fig = go.Figure(fig)
-    times = next((t.x for t in fig.data if t.type == "heatmap" and t.x is not None), None)
-    if times is None:
+    # gate_heatmaps' time axis: categories "12 · token" (another heatmap's x is not steps)
+    times = next((t.x for t in fig.data if t.type == "heatmap" and t.x is not None), ())
+    if len(times) == 0 or not all(isinstance(c, str) and " · " in c for c in times):
         raise ValueError("only a heatmap figure (figures.gate_heatmaps) takes a step marker")
     where = [k for k, c in enumerate(times) if str(c).split(" · ", 1)[0] == str(int(step))]
     if not where:

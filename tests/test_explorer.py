@@ -142,7 +142,9 @@ def test_exported_heatmaps_carry_the_step_marker():
     with pytest.raises(ValueError, match="pick one in 5..14"):
         export.figure_html(go.Figure(spec), step=3)
     with pytest.raises(ValueError, match="only a heatmap figure"):
-        export.with_step_marker(figures.prediction_bars(["a"], np.ones(1), 0), 0)
+        export.with_step_marker(figures.overview(np.zeros((5, 2)), "cell", (0, 5)), 0)
+    with pytest.raises(ValueError, match="only a heatmap figure"):
+        export.with_step_marker(go.Figure(go.Bar(x=[1], y=[2])), 0)
 
 
 def test_readme_notebook_example_runs(tmp_path, monkeypatch):
