@@ -1,10 +1,10 @@
 """The gate explorer as one self-contained HTML page: `trace_html` (a file), `show` (Jupyter).
 
-How it is built: the heatmaps are the app's own figure (`figures.gate_heatmaps`, marker included)
-with their values taken out of the figure; the values travel once, as float16 in base64, and the
+How it is built: the heatmaps are the app's own figure (`figures.gate_heatmaps`) with their
+values taken out of the figure; the values travel once, as float16 in base64, and the
 page's script (static/explorer.js) decodes them, puts them back into the heatmaps and reads each
-step's numbers for the panel from them. plotly.js is inlined once. A step moves the figure's marker
-shape and rewrites the panel in the browser: no server, no kernel round trip, no network.
+step's numbers for the panel from them. plotly.js is inlined once. A step moves a marker box laid
+over the maps and rewrites the panel in the browser: no server, no kernel round trip, no network.
 `show` puts the same page in an iframe (srcdoc), so several explorers coexist in one notebook and
 each keeps working in the saved notebook's HTML.
 
@@ -78,7 +78,8 @@ def explorer_data(
     if not start <= step < stop:
         raise ValueError(f"step {step} is outside the steps shown ({start}..{stop - 1})")
     clamped = {n: tr.clamped(n, layer, direction)[:steps] for n in names if n in tr.clamp_masks}
-    fig = figures.gate_heatmaps(full, labels, units, (start, stop), step, clamped, row_height)
+    # no marker shape: the page draws its own, which it can move without a Plotly redraw
+    fig = figures.gate_heatmaps(full, labels, units, (start, stop), None, clamped, row_height)
     figure = _without_values(fig)
     kind = tr.kind
     carried = "cell" if kind == "lstm" else "hidden"  # what the equation needs from t-1

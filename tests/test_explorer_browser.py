@@ -25,37 +25,41 @@ needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs D
 EVIL = '</script><img src=x onerror="window.__xss=1">'
 
 # what the page shows, read in the page: step, unit, label, the panel's numbers, the equations,
-# and where the marker is drawn (pixels) against where step `k` of the time axis is
-READ = """(root) => {
-  const gd = root.querySelector('.lv-figure'), fl = gd._fullLayout;
+# where the step marker and the unit's row box are drawn (pixels) and where that step and unit
+# are on Plotly's axes; k is the step (counted from the window's start) under the marker
+READ = """(root, start) => {
+  const gd = root.querySelector('.lv-figure'), fl = gd._fullLayout, xa = fl.xaxis;
+  const ya = fl.yaxis2 || fl.yaxis;
   const nums = {}, eqs = {};
   root.querySelectorAll('.lv-values td').forEach(td => {
     nums[td.dataset.name] = [td.querySelector('.num').textContent, td.lastChild.textContent];
   });
   root.querySelectorAll('.lv-eq').forEach(d => { eqs[d.dataset.eq] = d.textContent; });
-  const box = gd.querySelector('.shapelayer path[data-index="0"]').getBoundingClientRect();
-  const left = gd.getBoundingClientRect().left;
-  const k = gd.layout.shapes[0].x0 + 0.5;
+  const g = gd.getBoundingClientRect();
+  const m = root.querySelector('.lv-marker').getBoundingClientRect();
+  const row = root.querySelectorAll('.lv-row')[ya === fl.yaxis ? 0 : 1].getBoundingClientRect();
+  const step = Number(root.querySelector('.lv-step').textContent);
+  const unit = root.querySelector('.lv-unit').selectedIndex;
+  const center = m.left + m.width / 2 - g.left;
   return {
-    step: Number(root.querySelector('.lv-step').textContent),
+    step: step,
     unit: Number(root.querySelector('.lv-unit-id').textContent),
     label: root.querySelector('.lv-label').textContent,
     slider: Number(root.querySelector('.lv-slider').value),
-    k: k, nums: nums, eqs: eqs,
-    marker: box.left + box.width / 2 - left,
-    want: fl._size.l + fl.xaxis.l2p(k),
+    k: Math.round(xa.p2l(center - xa._offset)), nums: nums, eqs: eqs,
+    marker: center, want: xa._offset + xa.l2p(step - start),
+    row: row.top + row.height / 2 - g.top, wantRow: ya._offset + ya.l2p(unit),
   };
 }"""
-# settled: the marker shape has been moved to the shown step and redrawn there
+# settled: the page has drawn and the marker sits on the step the panel shows
 SETTLED = """([root, start]) => {
   const r = document.querySelector(root);
   if (!r || r.dataset.ready !== '1') return false;
-  const gd = r.querySelector('.lv-figure'), fl = gd._fullLayout;
+  const gd = r.querySelector('.lv-figure'), xa = gd._fullLayout.xaxis;
   const k = Number(r.querySelector('.lv-step').textContent) - start;
-  const p = gd.querySelector('.shapelayer path[data-index="0"]');
-  if (!p || gd.layout.shapes[0].x0 !== k - 0.5) return false;
-  const b = p.getBoundingClientRect(), left = gd.getBoundingClientRect().left;
-  return Math.abs(b.left + b.width / 2 - left - fl._size.l - fl.xaxis.l2p(k)) < 1;
+  const m = r.querySelector('.lv-marker').getBoundingClientRect();
+  const center = m.left + m.width / 2 - gd.getBoundingClientRect().left;
+  return Math.abs(center - xa._offset - xa.l2p(k)) < 1;
 }"""
 
 
@@ -70,7 +74,7 @@ def numbers(text: str) -> list[float]:
 
 def read(page, start: int = 0, root: str = ".lv-explorer") -> dict:
     page.wait_for_function(SETTLED, arg=[root, start], timeout=30_000)
-    return page.locator(root).evaluate(READ)
+    return page.locator(root).evaluate(READ, start)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +93,7 @@ def check_lstm_panel(tr, seen: dict, layer: int = 1) -> None:
     t, u = seen["step"], seen["unit"]
     assert seen["slider"] == t and seen["k"] == t
     assert abs(seen["marker"] - seen["want"]) < 1, seen  # drawn on the step's column
+    assert abs(seen["row"] - seen["wantRow"]) < 1, seen  # the chosen unit's row is boxed
     g = {n: float(tr.gate(n, layer, 0)[t, u]) for n in tr.names}
     # the first step reads the zero initial state
     g["prev"] = float(tr.gate("cell", layer, 0)[t - 1, u]) if t else 0.0
@@ -181,7 +186,8 @@ def test_gru_backward_direction_in_a_window(tmp_path):
                 page.locator(".lv-slider").fill("9")
             seen = read(page, start=10)
             assert (seen["step"], seen["unit"]) == (step, unit)
-            assert abs(seen["marker"] - seen["want"]) < 1
+            assert abs(seen["marker"] - seen["want"]) < 1 and seen["k"] == step - 10
+            assert abs(seen["row"] - seen["wantRow"]) < 1
             row = {n: tr.gate(n, 0, 1)[0, :, unit] for n in tr.names}
             for name, (shown, _) in seen["nums"].items():
                 want = row["hidden"][step + 1] if name == "prev" else row[name][step]
@@ -206,8 +212,10 @@ def stored(frame) -> dict:
 
 def check_against_stored(frame, data: dict) -> dict:
     frame.wait_for_function(SETTLED, arg=[".lv-explorer", data["start"]], timeout=30_000)
-    seen = frame.locator(".lv-explorer").evaluate(READ)
+    seen = frame.locator(".lv-explorer").evaluate(READ, data["start"])
     assert abs(seen["marker"] - seen["want"]) < 1, seen
+    assert seen["k"] == seen["step"] - data["start"]
+    assert abs(seen["row"] - seen["wantRow"]) < 1, seen  # the chosen unit's row is boxed
     k, u = seen["step"] - data["start"], data["units"].index(seen["unit"])
     assert seen["label"] == data["labels"][k]
     prev = data["arrays"][data["carried"]][k - 1, u] if k else data["before"][u]

@@ -3,7 +3,8 @@
  * The page carries two JSON blocks per explorer: "<id>-data" (values as float16 base64, labels,
  * the state before the first step) and "<id>-figure" (the app's heatmap figure without values).
  * This script decodes the values once, puts them into the heatmaps, and on every step moves the
- * marker shape and rewrites the panel. Everything runs here: no server, no network.
+ * marker box (laid over the maps) and rewrites the panel. Everything runs here: no server, no
+ * network.
  * User text is only ever set with textContent.
  */
 function lstmVizExplorer(uid) {
@@ -157,28 +158,36 @@ function lstmVizExplorer(uid) {
     t.z = z;
     axes.push(t.yaxis);
   }
-  // shapes[0] is the app's step marker; one thin box per map marks the chosen unit's row
-  const shapes = fig.layout.shapes;
-  for (const ya of axes) {
-    shapes.push({ type: "rect", xref: "x", yref: ya, x0: -0.5, x1: W - 0.5, y0: -0.5, y1: 0.5,
-      line: { color: "#e6550d", width: 1 } });
+  // The step marker and the chosen unit's row are boxes laid over the plot and placed from
+  // Plotly's axes, not layout shapes: moving a shape (Plotly.relayout) redraws far more than the
+  // shape (about 250 ms a step at T=500, H=64); moving a box is a style change.
+  const marker = el("div", "lv-marker"), rowBoxes = axes.map(() => el("div", "lv-row"));
+  plot.append(marker, ...rowBoxes);
+  function box(e, x0, x1, y0, y1) {
+    Object.assign(e.style, { left: Math.min(x0, x1) + "px", width: Math.abs(x1 - x0) + "px",
+      top: Math.min(y0, y1) + "px", height: Math.abs(y1 - y0) + "px" });
   }
-  function marks() {
-    const out = { "shapes[0].x0": state.step - 0.5, "shapes[0].x1": state.step + 0.5 };
-    axes.forEach((_, k) => {
-      out[`shapes[${k + 1}].y0`] = state.unit - 0.5;
-      out[`shapes[${k + 1}].y1`] = state.unit + 0.5;
+  function place() {
+    const fl = plot._fullLayout;
+    if (!fl || !fl.xaxis) return;
+    const xa = fl.xaxis, x = (c) => xa._offset + xa.l2p(c);
+    const ys = axes.map((name) => fl["yaxis" + name.slice(1)]);
+    const top = ys[0]._offset, last = ys[ys.length - 1];
+    box(marker, x(state.step - 0.5), x(state.step + 0.5), top - 2, last._offset + last._length + 2);
+    ys.forEach((ya, k) => {
+      const y = (r) => ya._offset + ya.l2p(r);
+      box(rowBoxes[k], x(-0.5), x(W - 0.5), y(state.unit - 0.5), y(state.unit + 0.5));
     });
-    return out;
   }
-  Object.assign(shapes[0], { x0: state.step - 0.5, x1: state.step + 0.5 });
   const drawn = Plotly.newPlot(plot, fig.data, fig.layout, { displaylogo: false, responsive: true });
   drawn.then(() => {
+    plot.on("plotly_afterplot", place); // a resize redraws the axes: follow them
     plot.on("plotly_click", (ev) => {
       const p = ev.points && ev.points[0];
       if (!p || p.data.type !== "heatmap" || !Array.isArray(p.pointNumber)) return;
       go(p.pointNumber[1], p.pointNumber[0]);
     });
+    place();
     try { // inside show()'s iframe: fit the frame to the page
       if (window.frameElement) window.frameElement.style.height = document.documentElement.scrollHeight + 8 + "px";
     } catch (e) { /* another origin: keep the given height */ }
@@ -192,7 +201,7 @@ function lstmVizExplorer(uid) {
     slider.value = state.step;
     picker.value = state.unit;
     panel();
-    drawn.then(() => Plotly.relayout(plot, marks()));
+    drawn.then(place);
   }
   slider.addEventListener("input", () => go(Number(slider.value)));
   prev.addEventListener("click", () => go(state.step - 1));
