@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
+from lstm_viz.checks import whole_number
 from lstm_viz.trace_result import LSTMTrace
 
 CSV_HEADER = ["step", "token", "layer", "direction", "name", "unit", "value"]
@@ -73,14 +74,13 @@ def with_step_marker(fig: go.Figure, step: int) -> go.Figure:
     The time axis holds categories "step · label" for the steps drawn (a window may start past 0),
     so the marker's place is found from the step number, not assumed from it.
     """
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
-        raise ValueError(f"step must be a whole number, got {step!r}")
+    step = whole_number(step, "step")
     fig = go.Figure(fig)
     # gate_heatmaps' time axis: categories "12 · token" (another heatmap's x is not steps)
     times = next((t.x for t in fig.data if t.type == "heatmap" and t.x is not None), ())
     if len(times) == 0 or not all(isinstance(c, str) and " · " in c for c in times):
         raise ValueError("only a heatmap figure (figures.gate_heatmaps) takes a step marker")
-    where = [k for k, c in enumerate(times) if str(c).split(" · ", 1)[0] == str(int(step))]
+    where = [k for k, c in enumerate(times) if str(c).split(" · ", 1)[0] == str(step)]
     if not where:
         first, last = (str(times[k]).split(" · ", 1)[0] for k in (0, -1))
         raise ValueError(f"step {step} is not drawn in this figure; pick one in {first}..{last}")
