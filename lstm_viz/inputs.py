@@ -34,8 +34,14 @@ def text_input(model: SequenceModel | nn.Module, text: str) -> UserInput:
     """Typed text -> input: the task's own tokenizer for token models, numbers otherwise."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError("the text is empty; type a sentence (or numbers for a numeric model)")
-    if not isinstance(model, SequenceModel) or not model.is_token_model:
-        return numbers_input(model, parse_numbers(text))
+    if not getattr(model, "is_token_model", False):
+        need = input_size(model)
+        return numbers_input(model, parse_numbers(text) if need == 1 else parse_rows(text, need))
+    if not isinstance(model, SequenceModel):  # a loaded model has ids but no vocabulary
+        ids = parse_numbers(text)
+        if not np.array_equal(ids, np.round(ids)) or (ids < 0).any():
+            raise ValueError("this model reads token ids: type whole numbers 0, 1, 2, ...")
+        return UserInput(ids.astype(np.int64), [str(int(i)) for i in ids])
     task = task_for(model)
     reads = task.reads if task is not None else None
     if reads == "characters":
@@ -71,10 +77,37 @@ def parse_numbers(text: str) -> np.ndarray:
     return arr
 
 
+def parse_rows(text: str, width: int) -> np.ndarray:
+    """Typed numbers for a model reading `width` per step: one step per line, `width` numbers on
+    each (spaces or commas); a line of another width is refused, never padded."""
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    limits.check_length(len(lines))
+    rows = []
+    for k, line in enumerate(lines, 1):
+        row = parse_numbers(line)
+        if len(row) != width:
+            raise ValueError(
+                f"line {k} has {len(row)} number(s); this model reads {width} per step: type "
+                f"{width} numbers on each line, one line per step"
+            )
+        rows.append(row)
+    return np.vstack(rows)
+
+
+def number_format(model) -> str:
+    """How to type numbers for this model, e.g. '10 numbers per step, one step per line'."""
+    need = input_size(model)
+    if need == 1:
+        return "one number per step (spaces or commas)"
+    return f"{need} numbers per step, one step per line"
+
+
 def input_size(model: SequenceModel | nn.Module) -> int:
     """Features per step the model reads (for a token model: 1 id)."""
+    if getattr(model, "is_token_model", False):
+        return 1
     if isinstance(model, SequenceModel):
-        return 1 if model.is_token_model else model.config.input_size
+        return model.config.input_size
     return model.input_size
 
 

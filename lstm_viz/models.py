@@ -4,7 +4,8 @@ A model is encoder -> recurrent core -> head:
 - encoder: `nn.Linear` for numeric series, `nn.Embedding` for tokens (when `vocab` is set);
 - core: a plain `torch.nn.LSTM`, `nn.GRU` or `nn.RNN` (batch_first), so `lstm_viz.trace` works on
   it unchanged and a state_dict of the core moves to any other PyTorch code;
-- head: `nn.Linear` applied at every step.
+- head: `nn.Linear` applied at every step; `readout` turns its outputs into class
+  probabilities, or values in the data's units through the model's `Scaling`.
 
 Checkpoints are a dict of tensors and plain JSON-able values loaded with
 `torch.load(..., weights_only=True)`: loading never executes code from the file.
@@ -20,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+
+from lstm_viz.scaling import Scaling
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 CORES = ("lstm", "gru", "rnn_tanh", "rnn_relu")
@@ -116,6 +119,22 @@ class SequenceModel(nn.Module):
         finally:
             self.train(was_training)
         return tr, preds
+
+    def readout(self, preds) -> np.ndarray:
+        """What the head's outputs (..., output_size) mean, as float64 of the same shape: class
+        probabilities (a softmax over the last axis) when the head scores several classes;
+        values in the data's original units for a forecast model (its `Scaling`); else the
+        outputs as they are (e.g. the adding problem's sum)."""
+        out = torch.as_tensor(np.asarray(preds), dtype=torch.float64)
+        if out.dim() == 0 or out.shape[-1] != self.config.output_size:
+            raise ValueError(
+                f"readout takes the model's outputs (..., {self.config.output_size}), got shape "
+                f"{tuple(out.shape)}; pass what model(x) or model.trace(x)[1] returns"
+            )
+        if self.config.output_size > 1:
+            return torch.softmax(out, dim=-1).numpy()
+        scaling = Scaling.of(self.config.extra)
+        return out.numpy() if scaling is None else scaling.to_original(out.numpy())
 
     def tokens_to_ids(self, tokens: list[str]) -> list[int]:
         """Ids for tokens; unknown tokens raise a ValueError that names them."""

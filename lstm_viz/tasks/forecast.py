@@ -18,11 +18,11 @@ import numpy as np
 import torch
 
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
+from lstm_viz.scaling import Scaling
 from lstm_viz.tasks.fit import Progress, fit
 from lstm_viz.tasks.series import (
     SYNTHETIC,
     VARIANTS,
-    Scaling,
     Series,
     baselines,
     check_series,
