@@ -16,6 +16,7 @@ from typing import TextIO
 
 import plotly.graph_objects as go
 
+from lstm_viz.checks import whole_number
 from lstm_viz.limits import MAX_EXPORT_ROWS
 from lstm_viz.trace_result import LSTMTrace
 
@@ -91,14 +92,48 @@ def trace_npz(tr: LSTMTrace) -> bytes:
         return path.read_bytes()
 
 
-def figure_html(fig: go.Figure, title: str = "lstm_viz figure") -> str:
-    """A standalone interactive HTML page with plotly.js inlined: it works with no network."""
+def figure_html(fig: go.Figure, title: str = "lstm_viz figure", step: int | None = None) -> str:
+    """A standalone interactive HTML page with plotly.js inlined: it works with no network.
+
+    step: for a heatmap figure (`figures.gate_heatmaps`), box this step as the app's marker does,
+    so the exported page shows where the user was (the step must be one the figure draws).
+    """
+    if step is not None:
+        fig = with_step_marker(fig, step)
     return fig.to_html(
         include_plotlyjs=True,
         full_html=True,
         config={"displaylogo": False, "responsive": True},
         div_id="lstm-viz-figure",
     ).replace("<head>", f"<head><title>{_text(title)}</title>", 1)
+
+
+def with_step_marker(fig: go.Figure, step: int) -> go.Figure:
+    """A copy of a heatmap figure with the step marker on `step` (any earlier marker replaced).
+
+    The time axis holds categories "step · label" for the steps drawn (a window may start past 0),
+    so the marker's place is found from the step number, not assumed from it.
+    """
+    step = whole_number(step, "step")
+    fig = go.Figure(fig)
+    # gate_heatmaps' time axis: categories "12 · token" (another heatmap's x is not steps)
+    times = next((t.x for t in fig.data if t.type == "heatmap" and t.x is not None), ())
+    if len(times) == 0 or not all(isinstance(c, str) and " · " in c for c in times):
+        raise ValueError("only a heatmap figure (figures.gate_heatmaps) takes a step marker")
+    where = [k for k, c in enumerate(times) if str(c).split(" · ", 1)[0] == str(step)]
+    if not where:
+        first, last = (str(times[k]).split(" · ", 1)[0] for k in (0, -1))
+        raise ValueError(f"step {step} is not drawn in this figure; pick one in {first}..{last}")
+    k = where[0]
+    shapes = [s for s in fig.layout.shapes if not _is_marker(s)]
+    marker = dict(type="rect", xref="x", yref="paper", x0=k - 0.5, x1=k + 0.5, y0=0, y1=1)
+    fig.layout.shapes = [*shapes, dict(**marker, line=dict(color="black", width=1.5))]
+    return fig
+
+
+def _is_marker(shape) -> bool:
+    """The box `figures.gate_heatmaps` draws for its `step` (full height, on the time axis)."""
+    return shape.type == "rect" and shape.yref == "paper" and shape.y0 == 0 and shape.y1 == 1
 
 
 def _text(s: str) -> str:
