@@ -12,6 +12,7 @@ from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui import state
 from lstm_viz.ui.common import plain
 from lstm_viz.ui.gates import map_names
+from lstm_viz.ui.why_panel import why_panel
 
 
 def unit_values(tr: LSTMTrace, layer: int, direction: int, step: int, unit: int) -> dict:
@@ -73,4 +74,5 @@ def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
         table = {"unit": view.units} | {n: v[view.units] for n, v in strip.items()}
         st.dataframe(table, hide_index=True, height=240, key="lv_exact_table")
     prediction_ui(src.model, preds, step)
+    why_panel(src, tr, view, step, unit)
     return unit
