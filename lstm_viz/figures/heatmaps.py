@@ -25,7 +25,37 @@ from lstm_viz.figures.style import (
     ticks,
     value_scale,
 )
-from lstm_viz.figures.svg import png, svg_open, text
+from lstm_viz.figures.svg import png, projector, svg_open, text, text_width
+
+
+TOKEN_CHARS = 8  # time-axis tokens are cut to this many characters when `font` is given
+
+
+def heatmap_margin(font: int | None = None) -> dict:
+    """The fixed margins (px) of `gate_heatmaps(..., font=font)`: `MARGIN` for the usual 12 px
+    text, wider for larger text (room for rotated tokens below, the colour keys on the right).
+    The app's step marker must be placed with the same margins as the figure it covers."""
+    if font is None:
+        return dict(MARGIN)
+    if font <= 0:
+        raise ValueError(f"font {font} px: give a positive size such as 16, or None")
+    k = font / 12
+    below = font * (TOKEN_CHARS * 0.6 * 0.87 + 0.5 + 1.3) + 8  # a token at -60 degrees, "step"
+    return dict(
+        l=max(MARGIN["l"], round(MARGIN["l"] * k)),
+        r=max(MARGIN["r"], round(5.5 * font)),  # the key and its ticks
+        t=max(MARGIN["t"], round(MARGIN["t"] * k)),
+        b=max(MARGIN["b"], round(below)),
+    )
+
+
+def _key_title(names: list[str], scale: dict) -> str:
+    """A colour key's title: the maps it covers and, for the fixed scales, the range."""
+    if "cmid" not in scale:  # the gates' fixed 0..1
+        return f"{', '.join(names)}: 0..1"
+    if scale["cmax"] == 1.0:  # the tanh range, shared by the bounded maps
+        return f"{', '.join(names)}: −1..1"
+    return ", ".join(names)  # its own range: the key's ticks give it
 
 
 def gate_heatmaps(
@@ -36,12 +66,24 @@ def gate_heatmaps(
     step: int | None = None,
     clamped: dict[str, np.ndarray] | None = None,
     row_height: int | None = None,
+    *,
+    font: int | None = None,
+    highlight_unit: int | None = None,
 ) -> go.Figure:
     """Every map of `maps` (name -> (T, units)) as a heatmap, stacked on one shared time axis.
 
     units: rows to show, in this order (default all); window: (start, stop) steps to draw (default
     all); step: draw a marker at this step; clamped: name -> (T, units) bool, marked with an x.
     Values are sent as float32 (about 7 significant digits) to keep the figure small.
+
+    One colour key per scale, beside the first map on it (and the maps right below it on the same
+    scale), titled above that map's right end with every map it covers: "forget, input, output:
+    0..1", "candidate, hidden: −1..1", "cell" (its own range).
+
+    font: every text (ticks, tokens, map titles, colour keys) at this many px, for a projector
+    (None: 12 px); larger text shows every k-th unit and step so ticks do not overlap, cuts tokens
+    to `TOKEN_CHARS` and widens the margins to `heatmap_margin(font)`. highlight_unit: outline
+    that unit's row on every map (ignored if it is not among `units`).
     """
     if not maps:
         raise ValueError("no maps to draw; pass e.g. {'forget': tr.gate('forget')}")
@@ -56,16 +98,20 @@ def gate_heatmaps(
     units = list(range(n_units)) if units is None else [int(u) for u in units]
     if not units or min(units) < 0 or max(units) >= n_units:
         raise ValueError(f"units must be a non-empty list in 0..{n_units - 1}")
+    margin = heatmap_margin(font)
+    px = font or 12
     x = step_categories(labels[start:stop], start)
     y = [str(u) for u in units]
     n = len(maps)
     row_height = row_height or int(np.clip(3 * len(units), 80, 180))
-    gap = 22  # px between maps, room for each map's title
-    height = MARGIN["t"] + MARGIN["b"] + n * row_height + (n - 1) * gap
-    plot_h = height - MARGIN["t"] - MARGIN["b"]
-    traces, notes, shapes = [], [], []
+    gap = round(22 * px / 12)  # px between maps, room for each map's title
+    height = margin["t"] + margin["b"] + n * row_height + (n - 1) * gap
+    plot_h = height - margin["t"] - margin["b"]
+    traces, notes, shapes, outlines = [], [], [], []
     layout: dict = {}
     axes_of: dict[str, str] = {}  # coloraxis per scale, shared by maps on the same scale
+    covers: dict[str, list[int]] = {}  # coloraxis -> the maps drawn on it
+    domains, scales = [], {}
     for k, (name, values) in enumerate(maps.items()):
         z = np.ascontiguousarray(values[start:stop][:, units].T, dtype=np.float32)  # (U, W)
         scale = value_scale(name, values[start:stop][:, units])
@@ -73,8 +119,11 @@ def gate_heatmaps(
         if key not in axes_of:
             axes_of[key] = "coloraxis" + ("" if not axes_of else str(len(axes_of) + 1))
         cax = axes_of[key]
+        covers.setdefault(cax, []).append(k)
+        scales[cax] = scale
         top = 1 - k * (row_height + gap) / plot_h
         domain = [max(0.0, top - row_height / plot_h), top]
+        domains.append(domain)
         ya = "y" if k == 0 else f"y{k + 1}"
         # only the first map carries the step categories; the others index them (x0, dx) and
         # hover still shows the category: the labels are sent once, not once per map
@@ -115,8 +164,9 @@ def gate_heatmaps(
             autorange="reversed",
             fixedrange=True,
             anchor="x",
-            title=dict(text="unit", standoff=4),
-            **ticks(y, y, max(2, row_height // 14)),
+            title=dict(text="unit", standoff=4, font=dict(size=px)),
+            tickfont=dict(size=px),
+            **ticks(y, y, max(2, row_height // (14 if font is None else round(1.5 * px)))),
         )
         notes.append(
             dict(
@@ -128,31 +178,62 @@ def gate_heatmaps(
                 yref="paper",
                 yanchor="bottom",
                 showarrow=False,
+                font=dict(size=px),
             )
         )
-        if cax not in layout:
-            title = name if cax == "coloraxis" and name in SIGMOID_NAMES else ""
-            layout[cax] = dict(
-                **scale,
-                colorbar=dict(
-                    title=dict(text=title, side="right"),
-                    x=1.01,
-                    xanchor="left",
-                    thickness=10,
-                    len=row_height / plot_h,
-                    y=domain[1],
-                    yanchor="top",
-                    lenmode="fraction",
-                ),
+        if highlight_unit is not None and int(highlight_unit) in units:
+            row = units.index(int(highlight_unit))  # category index: rows sit at 0, 1, ...
+            outlines.append(
+                dict(
+                    type="rect", xref="x", yref=ya, x0=-0.5, x1=stop - start - 0.5,
+                    y0=row - 0.5, y1=row + 0.5, line=dict(color="#ff7f0e", width=2.5),
+                    name=f"unit {int(highlight_unit)}",
+                )
+            )  # fmt: skip
+    names = list(maps)
+    for cax, ks in covers.items():
+        run = [ks[0]]  # the key spans the maps right below its first one on the same scale
+        while run[-1] + 1 in ks:
+            run.append(run[-1] + 1)
+        top, bottom = domains[run[0]][1], domains[run[-1]][0]
+        # the title reads across, above the key's first map at its right end, next to the
+        # bar: written up the side of a short bar it would not fit
+        notes.append(
+            dict(
+                text=_key_title([names[k] for k in ks], scales[cax]), name=f"key {cax}",
+                x=1, xref="paper", xanchor="right", y=top, yref="paper", yanchor="bottom",
+                showarrow=False, font=dict(size=px),
             )
+        )  # fmt: skip
+        lo, hi = scales[cax]["cmin"], scales[cax]["cmax"]
+        # three ticks on a short key, five when they fit 1.6 lines of text apart
+        values = np.linspace(lo, hi, 5 if (top - bottom) * plot_h >= 6.4 * px else 3)
+        layout[cax] = dict(
+            **scales[cax],
+            colorbar=dict(
+                tickfont=dict(size=px),
+                tickvals=values.tolist(),
+                ticktext=[f"{v:.3g}".replace("-", "−") for v in values],
+                x=1.01,
+                xanchor="left",
+                thickness=10 if font is None else round(0.8 * px),
+                len=top - bottom,
+                y=top,
+                yanchor="top",
+                lenmode="fraction",
+            ),
+        )
     last = "y" if n == 1 else f"y{n}"
+    # rotated tokens need about 1.4 x their size apart; 40 ticks at 12 px, fewer when larger
+    most, cut = (40, 10) if font is None else (max(4, int(40 * 12 / px)), TOKEN_CHARS)
     layout["xaxis"] = dict(
         type="category",
         anchor=last,
         fixedrange=True,
         tickangle=-60,
-        title=dict(text="step", standoff=2),
-        **ticks(x, labels[start:stop], 40),
+        tickfont=dict(size=px),
+        title=dict(text="step", standoff=2, font=dict(size=px)),
+        **ticks(x, labels[start:stop], most, cut),
     )
     if step is not None and start <= step < stop:
         shapes.append(
@@ -172,10 +253,11 @@ def gate_heatmaps(
         layout=dict(
             template=TEMPLATE,
             height=height,
-            margin=dict(**MARGIN, autoexpand=False),
+            margin=dict(**margin, autoexpand=False),
             showlegend=False,
             annotations=notes,
-            shapes=shapes,
+            shapes=shapes + outlines,  # the step marker first
+            **({} if font is None else dict(font=dict(size=px))),
             **layout,
         ),
     )
@@ -219,35 +301,55 @@ def overview(values: np.ndarray, name: str, window: tuple[int, int], bins: int =
     return fig
 
 
-def unit_strip(values: dict[str, np.ndarray], units: list[int], step: int) -> str:
+def unit_strip(
+    values: dict[str, np.ndarray],
+    units: list[int],
+    step: int,
+    *,
+    min_px: float | None = None,
+    width_px: float | None = None,
+) -> str:
     """Every unit's value of each name at one step (name -> (units,)): a row of cells per name,
-    units left to right in the heatmaps' order, coloured on the heatmaps' scales."""
+    units left to right in the heatmaps' order, coloured on the heatmaps' scales.
+
+    min_px, width_px: for a projector, lay the strip out `width_px` wide with every text (title,
+    names, unit numbers: every k-th unit so they do not overlap) at least `min_px`; drawn at least
+    `width_px` CSS px wide, every text is at least `min_px` CSS px (see `svg`)."""
     names = list(values)
-    # cells sized so the strip is ~500 units wide whatever the unit count: text stays readable
-    label_w, cell_w, cell_h, top = 80, int(np.clip(420 // max(len(units), 1), 2, 24)), 16, 22
-    width = label_w + cell_w * len(units) + 4
+    size = projector(min_px, width_px, 12)
+    n = max(len(units), 1)
+    if size is None:
+        # cells sized so the strip is ~500 units wide whatever the unit count: text stays readable
+        label_w, cell_w, cell_h, top = 80, int(np.clip(420 // n, 2, 24)), 16, 22
+        size, small, width = 12, 9, label_w + cell_w * len(units) + 4
+        every = max(1, len(units) // 8)
+    else:  # sized around the text: the longest name, then the cells share what is left
+        width, small = width_px, size
+        label_w = text_width(max(names, key=len), size) + size / 2
+        cell_w, cell_h, top = (width - label_w - 4) / n, round(1.3 * size), round(1.6 * size)
+        # a unit number every k-th cell, k so that the widest number fits with a gap
+        every = int(np.ceil((text_width(str(max(units, default=0)), size) + size) / cell_w))
     parts = [
-        svg_open(width, top + cell_h * len(names) + 18, "every unit"),
-        text(0, 9, f"<b>every unit at step {step}</b>", "start", 12),
+        svg_open(width, top + cell_h * len(names) + 1.5 * small, "every unit"),
+        text(0, top / 2 - 2, f"<b>every unit at step {step}</b>", "start", size),
     ]
     rows = []
     for r, name in enumerate(names):
         v = np.asarray(values[name], dtype=np.float64)[units]
         gate = name in SIGMOID_NAMES
         rows.append(colours(v, gate, 1.0 if gate else value_scale(name, v)["cmax"]))
-        parts.append(text(label_w - 6, top + (r + 0.5) * cell_h, name, "end", 11))
+        parts.append(text(label_w - 6, top + (r + 0.5) * cell_h, name, "end", size))
     # the cells as one tiny PNG (a pixel per value) scaled up without smoothing: ~1 KB instead of
     # a rect per value
     image = base64.b64encode(png(np.stack(rows))).decode()
     parts.append(
-        f'<image x="{label_w}" y="{top}" width="{cell_w * len(units)}" '
+        f'<image x="{label_w:.1f}" y="{top}" width="{cell_w * len(units):.1f}" '
         f'height="{cell_h * len(names)}" preserveAspectRatio="none" '
         f'style="image-rendering:pixelated" href="data:image/png;base64,{image}"/>'
     )
-    every = max(1, len(units) // 8)
-    y = top + cell_h * len(names) + 9
+    y = top + cell_h * len(names) + 0.8 * small
     parts += [
-        text(label_w + (k + 0.5) * cell_w, y, str(u), "middle", 9)
+        text(label_w + (k + 0.5) * cell_w, y, str(u), "middle", small)
         for k, u in enumerate(units)
         if k % every == 0
     ]
