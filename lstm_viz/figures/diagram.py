@@ -155,7 +155,8 @@ def input_name(layer: int) -> str:
     """What a unit of `layer` reads: x(t) in layer 0, the layer below's hidden state above it."""
     if layer < 0:
         raise ValueError(f"layer {layer} is negative; layers count from 0")
-    return "x(t)" if layer == 0 else f"h{str(layer - 1).translate(SUBSCRIPT)}(t) (layer {layer - 1})"
+    below = layer - 1
+    return "x(t)" if layer == 0 else f"h{str(below).translate(SUBSCRIPT)}(t) (layer {below})"
 
 
 def cell_geometry(

@@ -27,7 +27,6 @@ from lstm_viz.figures.style import (
 )
 from lstm_viz.figures.svg import png, projector, svg_open, text, text_width
 
-
 TOKEN_CHARS = 8  # time-axis tokens are cut to this many characters when `font` is given
 
 
