@@ -37,9 +37,11 @@ def unit_strip(
     else:  # sized around the text: the longest name, then the cells share what is left
         width, small = width_px, size
         label_w = text_width(max(names, key=len), size) + size / 2
-        cell_w, cell_h, top = (width - label_w - 4) / n, round(1.3 * size), round(1.6 * size)
-        # a unit number every k-th cell, k so that the widest number fits with a gap
-        every = int(np.ceil((text_width(str(max(units, default=0)), size) + size) / cell_w))
+        number = text_width(str(max(units, default=0)), size)  # the widest unit number
+        # the last number is centred on the last cell: half of it hangs past the cells
+        cell_w = (width - label_w - max(4, number / 2)) / n
+        cell_h, top = round(1.3 * size), round(1.6 * size)
+        every = int(np.ceil((number + size) / cell_w))  # every k-th unit: numbers with a gap
     parts = [
         svg_open(width, top + cell_h * len(names) + 1.5 * small, "every unit"),
         text(0, top / 2 - 2, f"<b>every unit at step {step}</b>", "start", size),
