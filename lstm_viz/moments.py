@@ -187,7 +187,7 @@ def output_release() -> Moment:
     )  # fmt: skip
     lines = {f"output gate, unit {unit}": o[:, unit], f"hidden, unit {unit}": h[:, unit]}
     return Moment(
-        q, unit, nums, lines, "value", trace=tr, preds=preds, marks=_named(tr.labels, at, q)
+        q, unit, nums, lines, "value", trace=tr, preds=preds, marks=_named(tr.labels, q=q)
     )
 
 
