@@ -260,3 +260,13 @@ def test_step_lines_for_a_projector_keep_the_legend_clear_of_the_title():
     assert len(fig.layout.xaxis.tickvals) < len(
         figures.step_lines(lines, labels).layout.xaxis.tickvals
     )
+
+
+def test_overview_for_a_projector_shares_the_heatmaps_margins():
+    fig = revalidated(figures.overview(np.random.rand(700, 4), "cell", (100, 400), font=16))
+    margin = figures.heatmap_margin(16)  # one step-marker rule covers both figures
+    assert {k: fig.layout.margin[k] for k in "lrtb"} == margin
+    assert fig.layout.height - margin["t"] - margin["b"] == 60  # the plot keeps its height
+    assert fig.layout.xaxis.tickfont.size == fig.layout.title.font.size == 16
+    usual = figures.overview(np.random.rand(700, 4), "cell", (100, 400))
+    assert usual.layout.height == 150 and usual.layout.margin.b == figures.MARGIN["b"]

@@ -258,8 +258,20 @@ def gate_heatmaps(
     )
 
 
-def overview(values: np.ndarray, name: str, window: tuple[int, int], bins: int = 200) -> go.Figure:
-    """The whole sequence of one map, averaged into at most `bins` time bins, with the window."""
+def overview(
+    values: np.ndarray,
+    name: str,
+    window: tuple[int, int],
+    bins: int = 200,
+    *,
+    font: int | None = None,
+) -> go.Figure:
+    """The whole sequence of one map, averaged into at most `bins` time bins, with the window.
+
+    font: every text at this many px (None: 12), with the margins of `gate_heatmaps(...,
+    font=font)` (`heatmap_margin`) so one step marker rule fits both; the plot stays 60 px tall.
+    """
+    margin, px = heatmap_margin(font), font or 12
     steps, n_units = values.shape
     edges = np.linspace(0, steps, min(bins, steps) + 1).astype(int)
     spans = zip(edges[:-1], edges[1:], strict=True)
@@ -286,13 +298,16 @@ def overview(values: np.ndarray, name: str, window: tuple[int, int], bins: int =
     )
     fig.update_layout(
         template=TEMPLATE,
-        height=150,
-        margin=dict(**MARGIN, autoexpand=False),
+        height=60 + margin["t"] + margin["b"],  # 150 with the usual margins
+        margin=dict(**margin, autoexpand=False),
         coloraxis=dict(**value_scale(name, values), showscale=False),
-        xaxis=dict(range=[0, steps], fixedrange=True, title=dict(text="step", standoff=2)),
-        yaxis=dict(fixedrange=True, autorange="reversed", title="unit", range=[n_units, 0]),
-        title=dict(text=f"overview: mean {name}", x=0, font=dict(size=12)),
-    )
+        font=dict(size=px),
+        xaxis=dict(range=[0, steps], fixedrange=True, title=dict(text="step", standoff=2),
+                   tickfont=dict(size=px)),
+        yaxis=dict(fixedrange=True, autorange="reversed", title="unit", range=[n_units, 0],
+                   tickfont=dict(size=px), nticks=3 if font else None),
+        title=dict(text=f"overview: mean {name}", x=0, font=dict(size=px)),
+    )  # fmt: skip
     return fig
 
 
