@@ -212,7 +212,8 @@ def test_highlight_unit_outlines_its_row_on_every_map():
                                             highlight_unit=2))  # fmt: skip
     assert fig.layout.shapes[0].yref == "paper"  # the step marker stays first
     rows = [s for s in fig.layout.shapes if s.yref != "paper"]
-    assert [s.yref for s in rows] == ["y", "y2", "y3", "y4", "y5", "y6"]
+    assert [s.yref for s in rows] == [y for y in ("y", "y2", "y3", "y4", "y5", "y6") for _ in "ab"]
+    assert [s.line.color for s in rows[:2]] == ["white", "#111"]  # black on a white halo
     assert all((s.y0, s.y1, s.x0, s.x1) == (0.5, 1.5, -0.5, 39.5) for s in rows)  # 2nd row
     none = figures.gate_heatmaps(m, list("abcdefghij") * 4, units, highlight_unit=3)
     assert not none.layout.shapes  # unit 3 is not drawn: nothing to outline

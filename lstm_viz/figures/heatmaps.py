@@ -178,13 +178,16 @@ def gate_heatmaps(
         )
         if highlight_unit is not None and int(highlight_unit) in units:
             row = units.index(int(highlight_unit))  # category index: rows sit at 0, 1, ...
-            outlines.append(
+            # black on a white halo: visible on the light and the dark ends of every scale,
+            # and unlike the step marker's orange
+            outlines += [
                 dict(
                     type="rect", xref="x", yref=ya, x0=-0.5, x1=stop - start - 0.5,
-                    y0=row - 0.5, y1=row + 0.5, line=dict(color="#ff7f0e", width=2.5),
+                    y0=row - 0.5, y1=row + 0.5, line=dict(color=ink, width=width),
                     name=f"unit {int(highlight_unit)}",
                 )
-            )  # fmt: skip
+                for ink, width in (("white", 5), ("#111", 2))
+            ]  # fmt: skip
     names = list(maps)
     for cax, ks in covers.items():
         run = [ks[0]]  # the key spans the maps right below its first one on the same scale
