@@ -9,30 +9,41 @@ model = lstm_viz.load_model("my_model.keras")  # or a PyTorch state_dict; print(
 """
 
 from lstm_viz.analysis import retention, saliency, saturation, unit_search
+from lstm_viz.corpus import CorpusTrace, corpus_trace
+from lstm_viz.explorer import show, trace_html
 from lstm_viz.gate_terms import GateDrivers, GateTerms, gate_drivers, gate_terms
 from lstm_viz.interventions import Clamp
 from lstm_viz.load import load_model
 from lstm_viz.loaded import ChoiceNeeded, LoadedModel
+from lstm_viz.matching import match, propose_units
 from lstm_viz.models import load_checkpoint, load_shipped, shipped_models
 from lstm_viz.trace import trace
+from lstm_viz.trace_model import trace_model
 from lstm_viz.trace_result import LSTMTrace
 
 __all__ = [
     "ChoiceNeeded",
     "Clamp",
+    "CorpusTrace",
     "GateDrivers",
     "GateTerms",
     "LoadedModel",
     "LSTMTrace",
+    "corpus_trace",
     "gate_drivers",
     "gate_terms",
     "load_checkpoint",
     "load_model",
     "load_shipped",
+    "match",
+    "propose_units",
     "retention",
     "saliency",
     "saturation",
     "shipped_models",
+    "show",
     "trace",
+    "trace_html",
+    "trace_model",
     "unit_search",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from lstm_viz import keras_convert, keras_files, model_files, whole_models
+from lstm_viz import keras_convert, keras_files, model_files, validate, whole_models
 from lstm_viz.limits import check_upload_size
 from lstm_viz.loaded import LoadedModel, Summary
 from lstm_viz.models import SequenceModel
@@ -129,11 +129,9 @@ def _checkpoint(data: bytes) -> SequenceModel:
 
 
 def _validate(model: nn.Module) -> None:
-    """Last checks on the built model, whatever the file was.
-
-    Seam: the shared model validator (lstm_viz.validate, in progress on another branch) belongs
-    here; until it lands, the checks every loader already makes are repeated as a safety net.
-    """
+    """Last checks on the built model, whatever the file was: the shared model validator
+    (sizes, vocabulary, head, a checkpoint's `extra` fields), then finite weights."""
+    validate.check_model(model)
     for name, p in model.named_parameters():
         if not torch.isfinite(p).all():
             raise ValueError(f"the weights hold NaN or inf ({name}); retrain or re-save the model")

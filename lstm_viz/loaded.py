@@ -193,6 +193,11 @@ class LoadedModel(nn.Module):
         preds = None if self.head is None else self._predict(top)[0].numpy()
         return tr, preds
 
+    def readout(self, preds) -> np.ndarray:
+        """The head's outputs as they are (float64): a file does not say whether they are class
+        scores or values, so nothing is assumed (no softmax, no unscaling)."""
+        return np.asarray(preds, dtype=np.float64)
+
     def describe_groups(self) -> list[str]:
         """One line per group, e.g. 'group 0: LSTM, 2 layers of 8, bidirectional'."""
         out = []

@@ -64,16 +64,9 @@ def _trace(name: str, index: int, tokens: list[str] | None = None):
     return model(name).trace(x, labels=list(tokens or ex.labels))
 
 
-def _probs(logits: np.ndarray) -> np.ndarray:
-    z = np.exp(logits - logits.max(-1, keepdims=True))
-    return z / z.sum(-1, keepdims=True)
-
-
 def _cue_steps(labels: list[str]) -> tuple[int, int]:
     """(cue step, query step) of a cue example: the query is the step before the answer."""
-    at = next(k for k, t in enumerate(labels) if t in cue.CUE_ANSWER)
-    answer = next(k for k, t in enumerate(labels) if k > at and t in cue.ANSWERS)
-    return at, answer - 1
+    return cue.cue_step(labels), cue.query_step(labels)
 
 
 def _swap(labels: list[str], at: int, word: str) -> list[str]:
@@ -178,7 +171,7 @@ def output_release() -> Moment:
     o, h, c = tr.gate("output"), tr.gate("hidden"), tr.gate("cell")
     gap = slice(at + 1, q - 4)  # the filler only (the query clause starts 5 steps before q)
     unit = int(np.argmax(o[q] - np.median(o[gap], axis=0)))
-    p = _probs(preds[q])
+    p = model("cue_lstm").readout(preds[q])
     nums = dict(
         unit=unit, o_gap=float(np.median(o[gap, unit])), o_query=float(o[q, unit]),
         h_gap=float(np.median(np.abs(h[gap, unit]))), h_query=float(h[q, unit]),
@@ -199,7 +192,7 @@ def clamp_memory() -> Moment:
     ex = example("cue_lstm", 3)
     hold = [Clamp("cell", 0.0, units=units, steps=range(at + 1, tr.steps))]
     tr2, preds2 = model("cue_lstm").trace(ex.x, interventions=hold, labels=list(ex.labels))
-    p, p2 = _probs(preds[q]), _probs(preds2[q])
+    p, p2 = model("cue_lstm").readout(preds[q]), model("cue_lstm").readout(preds2[q])
     right = cue.ANSWERS.index(cue.CUE_ANSWER[tr.labels[at]])
     nums = dict(
         units=", ".join(map(str, units)), word=tr.labels[at], before=cue.ANSWERS[int(p.argmax())],
@@ -235,7 +228,7 @@ def rnn_merges() -> Moment:
     n_at, n_q = _cue_steps(names.labels)
     swap = "Martha" if cue.CUE_ANSWER[names.labels[n_at]] == "He" else "Robert"
     flip, _ = _trace("cue_rnn_tanh", 2, _swap(names.labels, n_at, swap))
-    p = _probs(preds[q])
+    p = model("cue_rnn_tanh").readout(preds[q])
     held = compare.accuracy_by_answer(model("cue_rnn_tanh"), 100)  # the recorded test set
     nums = dict(
         names_right=sum(held[a]["correct"] for a in ("He", "She")),

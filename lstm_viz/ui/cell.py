@@ -35,7 +35,7 @@ def diagram_figure(tr: LSTMTrace, layer: int, direction: int, step: int, unit: i
     return figures.cell_diagram(tr.kind, values, unit, step, token)
 
 
-def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> None:
+def prediction_ui(model, preds: np.ndarray | None, step: int) -> None:
     """Top outputs with probabilities, or the (unscaled) forecast value, at this step."""
     if preds is None:
         st.caption(
@@ -48,14 +48,10 @@ def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> No
     names = (config.output_labels or config.vocab) if config else None
     if out.size > 1:
         names = names if names and len(names) == out.size else [f"out {k}" for k in range(out.size)]
-        p = np.exp(out - out.max())
-        st.image(figures.prediction_bars(names, p / p.sum(), step), width="stretch")
+        st.image(figures.prediction_bars(names, model.readout(out), step), width="stretch")
         return
     label = names[0] if names else "output"
-    value = float(out[0])
-    scaling = extra.get("scaling")
-    if scaling:  # forecast models read and write scaled values: show original units
-        value = value * scaling["std"] + scaling["mean"]
+    value = float(model.readout(out)[0])  # a forecast model's value in the data's units
     st.metric(f"Model output after step {step}: {label}", f"{value:.4g}")
 
 
@@ -76,5 +72,5 @@ def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
     if state.widget_value("lv_exact"):  # the exact numbers, only when asked for
         table = {"unit": view.units} | {n: v[view.units] for n, v in strip.items()}
         st.dataframe(table, hide_index=True, height=240, key="lv_exact_table")
-    prediction_ui(src.model, preds, step, src.extra)
+    prediction_ui(src.model, preds, step)
     return unit

@@ -9,8 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_viz import export
+from lstm_viz.limits import MAX_EXPORT_ROWS
 from lstm_viz.ui import gates, state
 from lstm_viz.ui.cell import diagram_figure
+from lstm_viz.ui.common import show_error
 
 EXPORT = "export"  # the prepared file, kept in the session until the next one
 
@@ -50,9 +52,19 @@ def export_ui(tr, trace_id: str, view) -> None:
     with st.expander("Export", expanded=False):
         kind = st.selectbox("What", list(KINDS), format_func=KINDS.get, key="lv_export_kind")
         tag = (trace_id, kind, view.layer, view.direction, tuple(view.units), view.window)
+        if kind == "csv" and export.csv_rows(tr) > MAX_EXPORT_ROWS:
+            st.caption(
+                f"This trace makes {export.csv_rows(tr):,} CSV rows; CSV exports stop at "
+                f"{MAX_EXPORT_ROWS:,}. Export the .npz (the same numbers, smaller), or a shorter "
+                "input."
+            )
+            return
         if st.button("Prepare file", key="lv_export_prepare"):
             with st.spinner("Preparing…"):
-                state.stash(EXPORT, (tag, *_make(kind, tr, trace_id, view)))
+                try:
+                    state.stash(EXPORT, (tag, *_make(kind, tr, trace_id, view)))
+                except ValueError as err:
+                    show_error("Could not export this", err)
         ready = state.stashed(EXPORT)
         if ready and ready[0] == tag:
             _, data, name, mime = ready

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from lstm_viz.limits import MAX_STEPS
+from lstm_viz.limits import MAX_STATE_CLAMP, MAX_STEPS
 
 VIEWS = {  # link id -> title, in the order the view picker shows them
     "gates": "Gates, step by step",
@@ -87,6 +87,8 @@ class Place:
     pinned: tuple[int, ...] = ()
     stop: int = 0  # lesson stop: 0 = the start page
     clamps: tuple[ClampSpec, ...] = ()  # applied interventions
+    present: bool = False  # presenter mode: large type, the sidebar folded away
+    room: str = ""  # the room this page follows (a student's link: ?room=ABCD)
 
 
 def slug(name: str) -> str:
@@ -146,6 +148,10 @@ def link_params(p: Place) -> dict[str, str]:
         q["stop"] = str(p.stop)
     if p.clamps:
         q["clamp"] = ";".join(_clamp_text(c) for c in p.clamps)
+    if p.present:
+        q["present"] = "1"
+    if p.room:
+        q["room"] = p.room
     return q
 
 
@@ -179,7 +185,7 @@ def parse_clamp(text: str) -> ClampSpec:
         raise ValueError(text)
     span = re.fullmatch(r"([0-9]{1,5})-([0-9]{1,5})", parts[1])
     value = _float(parts[2])
-    if span is None or value is None or abs(value) > 1e6:
+    if span is None or value is None or abs(value) > MAX_STATE_CLAMP:
         raise ValueError(text)
     start, last = int(span[1]), int(span[2])
     units, layer, direction = None, 0, None
@@ -248,6 +254,12 @@ def from_link(params: dict[str, str]) -> tuple[Place, list[str]]:
             except ValueError:
                 bad.append(f"clamp {text[:40]!r}")
         p.clamps = tuple(clamps)
+    if "present" in get:
+        take("present", get["present"] in ("1", "true"), get["present"] in ("0", "1", "true"))
+        if get["present"] in ("1", "true") and "view" not in get:
+            p.view = "gates"  # presenter mode opens the gates view unless the link names another
+    if "room" in get:
+        take("room", get["room"].upper(), bool(re.fullmatch(r"[A-Za-z]{4}", get["room"])))
     notes = []
     if bad:
         shown = ", ".join(f"{b}={get[b][:20]!r}" if b in get else b for b in bad)

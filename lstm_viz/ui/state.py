@@ -57,6 +57,7 @@ WIDGETS = {
     "direction": "lv_direction",
     "unit": "lv_unit",
     "pinned": "lv_pinned",
+    "present": "lv_present",
 }
 SOURCE_FIELDS = ("model", "input", "example", "text", "length", "seed", "noise", "columns")
 
@@ -105,6 +106,8 @@ def _widget_to_field(name: str, value):
     """A widget's value as the place holds it, or None when it is not usable (crafted)."""
     if name == "view":
         return TITLE_TO_VIEW.get(value, value if value in VIEWS else None)
+    if name == "present":
+        return bool(value) if isinstance(value, bool) else None
     if name in ("step", "layer", "direction", "length", "seed", "unit"):
         return _whole(value)
     if name == "noise":
@@ -306,12 +309,14 @@ def write_link() -> None:
         st.query_params.from_dict(wanted)
 
 
-def page_url() -> str:
-    """The address that opens this page in a fresh browser (the server's address + the link)."""
+def page_url(params: dict | None = None) -> str:
+    """The address that opens this page in a fresh browser (the server's address + the link),
+    or the page `params` names."""
     from urllib.parse import urlencode, urlsplit
 
     base = urlsplit(st.context.url or "http://localhost:8501/")
-    return f"{base.scheme}://{base.netloc}{base.path}?" + urlencode(link_params(place()))
+    query = link_params(place()) if params is None else params
+    return f"{base.scheme}://{base.netloc}{base.path or '/'}?" + urlencode(query)
 
 
 def link_ui() -> None:
