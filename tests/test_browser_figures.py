@@ -85,3 +85,31 @@ def test_projector_panels_show_every_text_at_16px_or_more(page):
     assert min(t[3] for t in usual) < 8
     white = [t for t in drawn(page, panels["diagram"][0], width) if t[0] == "σ forget"]
     assert white[0][1] == "rgb(255, 255, 255)" and white[0][2] == "16px"
+
+
+def test_projector_heatmaps_text_is_16px_and_ticks_do_not_overlap(page):
+    rng = np.random.default_rng(0)
+    steps, units = 150, 128
+    maps = {n: rng.random((steps, units)) for n in ("forget", "input", "output")}
+    maps["candidate"] = np.tanh(rng.standard_normal((steps, units)))
+    maps["cell"] = 4 * maps["candidate"]
+    labels = [f"word{k % 17}" * (1 + k % 3) for k in range(steps)]  # long tokens get cut
+    fig = figures.gate_heatmaps(maps, labels, row_height=110, font=16, highlight_unit=5)
+    fig.update_layout(width=1240)
+    page.set_content(fig.to_html(include_plotlyjs=True, full_html=True))
+    page.wait_for_selector(".heatmaplayer image", state="attached")
+    found = page.evaluate(READ)
+    assert min(float(t[2][:-2]) for t in found if t[0].strip()) >= 16
+    keys = {"forget, input, output: 0..1", "candidate: −1..1", "cell"}
+    assert keys <= {t[0] for t in found}  # each scale's key is titled on the page
+    # tokens at -60 degrees: parallel lines of text 1.2 x 16 px tall do not overlap when their
+    # anchors are at least that / sin(60) apart
+    xs = page.evaluate("""() => [...document.querySelectorAll('.xtick text')]
+        .map(t => parseFloat(t.getAttribute('transform').match(/translate\\(([-\\d.]+)/)[1]))""")
+    assert len(xs) > 10 and np.diff(xs).min() >= 1.2 * 16 / np.sin(np.radians(60))
+    for axis in ("y", "y2", "y5"):
+        ys = page.evaluate(f"""() => [...document.querySelectorAll('.{axis}tick text')]
+            .map(t => t.getBoundingClientRect()).map(r => [r.top, r.bottom])""")
+        assert all(b[0] >= a[1] for a, b in zip(ys, ys[1:], strict=False)), axis  # unit ticks apart
+    plot = page.evaluate("() => document.querySelector('.nsewdrag').getBoundingClientRect().width")
+    assert plot >= 0.6 * 1280  # a 1240 px figure keeps >= 60% of a 1280 px window for the maps
