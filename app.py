@@ -18,6 +18,7 @@ import torch
 from lstm_viz.ui import classroom, gates, state
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.compare_view import compare_view
+from lstm_viz.ui.corpus_view import corpus_view
 from lstm_viz.ui.explain import explain_ui
 from lstm_viz.ui.export_panel import export_ui
 from lstm_viz.ui.find_cell_view import find_cell_view
@@ -63,6 +64,7 @@ VIEWS = {  # link id (see ui/place.py) -> the function that draws the view
     "memory": memory_view,
     "intervene": intervene_view,
     "find": find_cell_view,
+    "corpus": corpus_view,
     "compare": compare_view,
     "forecast": forecast_view,
     "lesson": lesson_view,

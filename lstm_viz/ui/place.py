@@ -19,6 +19,7 @@ VIEWS = {  # link id -> title, in the order the view picker shows them
     "memory": "Memory",
     "intervene": "Intervene",
     "find": "Find a cell",
+    "corpus": "Ask the corpus",
     "compare": "RNN vs GRU vs LSTM",
     "forecast": "Forecast",
     "lesson": "Lesson",
