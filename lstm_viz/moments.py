@@ -37,6 +37,14 @@ class Moment:
     trace: LSTMTrace | None = None  # the lesson model's trace on its input
     preds: np.ndarray | None = None  # its outputs (T, out)
     extra: dict = field(default_factory=dict)  # e.g. a second model's trace
+    # the words the text names, step -> label, to mark on the curves (`figures.step_lines`)
+    marks: dict[int, str] = field(default_factory=dict)
+
+
+def _named(labels: list[str], at: int | None = None, q: int | None = None) -> dict[int, str]:
+    """Marks for the cue (the town or name) at `at` and the question's last word at `q`."""
+    marks = {} if at is None else {at: f"'{labels[at]}'"}
+    return marks | ({} if q is None else {q: f"question: '{labels[q]}'"})
 
 
 @functools.lru_cache(maxsize=8)
@@ -152,7 +160,9 @@ def cue_carried() -> Moment:
         same_at_cue=float(s[at]), same_at_query=float(s[q]),
     )  # fmt: skip
     lines = {f"{word} vs {other}": d, f"{word} vs {same}": s}
-    return Moment((at + q) // 2, None, nums, lines, "distance between cell states", True, tr, preds)
+    # the step is the town, a word the text names (the gap's middle was an arbitrary "the")
+    ylabel, marks = "distance between cell states", _named(tr.labels, at, q)
+    return Moment(at, None, nums, lines, ylabel, True, tr, preds, marks=marks)
 
 
 def output_release() -> Moment:
@@ -169,7 +179,9 @@ def output_release() -> Moment:
         answer=cue.ANSWERS[int(p.argmax())], p=float(p.max()),
     )  # fmt: skip
     lines = {f"output gate, unit {unit}": o[:, unit], f"hidden, unit {unit}": h[:, unit]}
-    return Moment(q, unit, nums, lines, "value", trace=tr, preds=preds)
+    return Moment(
+        q, unit, nums, lines, "value", trace=tr, preds=preds, marks=_named(tr.labels, q=q)
+    )
 
 
 def clamp_memory() -> Moment:
@@ -194,7 +206,8 @@ def clamp_memory() -> Moment:
         f"cell {u} as trained": tr.gate("cell")[:, u],
         f"cell {u} clamped to 0": tr2.gate("cell")[:, u],
     }
-    return Moment(q, u, nums, lines, "cell value", False, tr, preds, {"clamped": preds2})
+    marks = _named(tr.labels, at, q)
+    return Moment(q, u, nums, lines, "cell value", False, tr, preds, {"clamped": preds2}, marks)
 
 
 def rnn_merges() -> Moment:
@@ -231,7 +244,9 @@ def rnn_merges() -> Moment:
         name_at_query=float(np.linalg.norm(names.gate("hidden")[n_q] - flip.gate("hidden")[n_q])),
     )  # fmt: skip
     lines = {"RNN (tanh)": r, "LSTM": dist["cue_lstm"]}
-    return Moment(merged, None, nums, lines, "distance between hidden states", True, tr, preds)
+    marks = _named(tr.labels, at) | {merged: f"merged at '{tr.labels[merged]}'"}
+    ylabel = "distance between hidden states"
+    return Moment(merged, None, nums, lines, ylabel, True, tr, preds, marks=marks)
 
 
 def gradient_vanishes() -> Moment:
@@ -250,7 +265,8 @@ def gradient_vanishes() -> Moment:
         probs = compare.answer_probs(model(name), ids, q)
         nums[f"{key}_p"] = float(probs[cue.ANSWERS.index(answer)])
     nums["p_min"] = min(nums["rnn_p"], nums["gru_p"], nums["lstm_p"])
-    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds)
+    marks = _named(tr.labels, at, q)
+    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds, marks=marks)
 
 
 # ---- why the forget gate closes (issue 17: the gate's formula, term by term) -----------------
