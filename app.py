@@ -50,7 +50,11 @@ def gates_view(src: Source, tr, preds, trace_id: str) -> None:
             view = gates.view_ui(tr, src.x)
     else:
         view = gates.view_ui(tr, src.x)
-    left, right = st.columns([3.4, 1] if present else [1.25, 1], gap="medium")
+    if present:  # the maps across the page; the step and its cell below them
+        gates.heatmaps_panel(tr, trace_id, view)
+        step_fragment(src, tr, preds, view)
+        return
+    left, right = st.columns([1.25, 1], gap="medium")
     with left:
         gates.heatmaps_panel(tr, trace_id, view)
         explain_ui(tr.kind)

@@ -69,24 +69,33 @@ def _start_page() -> None:
 def _figures(k: int) -> None:
     lesson, m = lessons.LESSONS[k - 1], lessons.moment(k - 1)
     tr = m.trace
-    fig = figures.step_lines(m.lines, tr.labels, m.step, m.ylabel, m.log, height=380)
+    font = 16 if state.place().present else None  # presenter mode: every text at 16 px
+    fig = figures.step_lines(
+        m.lines, tr.labels, m.step, m.ylabel, m.log, height=380, marks=m.marks, font=font
+    )
     st.plotly_chart(fig, key="lv_lesson_lines", config={"displayModeBar": False})
     if "clamped" in m.extra:  # the answer before and after the clamp, side by side
-        runs = ((m.preds, "as trained"), (m.extra["clamped"], "memory cells clamped"))
+        runs = ((m.preds, "as trained"), (m.extra["clamped"], "clamped"))
+        sized = dict(min_px=16, width_px=280) if font else {}
         for col, (out, title) in zip(st.columns(2), runs, strict=True):
             p = load_model(lesson.model).readout(out[m.step])  # probabilities of the answers
-            col.metric(title, cue.ANSWERS[int(p.argmax())],
-                       f"p = {p.max():.3f}", delta_color="off")  # fmt: skip
-            col.image(figures.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
+            col.metric(title, cue.ANSWERS[int(p.argmax())], f"p = {p.max():.3f}",
+                       delta_color="off", delta_arrow="off")  # fmt: skip
+            bars = figures.prediction_bars(cue.ANSWERS, p, m.step, top=3, **sized)
+            col.image(bars, width="stretch")
     elif m.unit is not None and tr.kind == "lstm":
         values = unit_values(tr, 0, 0, m.step, m.unit)
         token = tr.labels[m.step]  # cell_diagram_svg escapes it
-        st.image(figures.cell_diagram_svg(tr.kind, values, m.unit, m.step, token), width="stretch")
+        sized = dict(min_px=16, width_px=figures.diagram_width(tr.kind)) if font else {}
+        svg = figures.cell_diagram_svg(tr.kind, values, m.unit, m.step, token, **sized)
+        st.image(svg, width="stretch")
     else:
         lo = max(0, min(m.step - 30, tr.steps - 60))
         maps = {lesson.gate: tr.gate(lesson.gate)}
         window = (lo, min(tr.steps, lo + 60))
-        heat = figures.gate_heatmaps(maps, tr.labels, window=window, step=m.step, row_height=240)
+        heat = figures.gate_heatmaps(
+            maps, tr.labels, window=window, step=m.step, row_height=240, font=font
+        )
         st.plotly_chart(heat, key="lv_lesson_heatmap", config={"displayModeBar": False})
 
 

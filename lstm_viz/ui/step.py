@@ -2,7 +2,7 @@
 the step, inside one `st.fragment`.
 
 A step change reruns only this fragment. The heatmaps outside it are not sent again; the marker
-on them is a CSS band positioned from the figure's fixed margins (`figures.MARGIN`), so a step
+on them is a CSS band placed from the figure's fixed margins (`figures.heatmap_margin`), so a step
 costs a few KB (the per-step panels) instead of the maps. Play sets the fragment's `run_every`.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_viz.figures import MARGIN
+from lstm_viz.figures import heatmap_margin
 from lstm_viz.ui import classroom, gates, state
 from lstm_viz.ui.cell import cell_panel
 
@@ -26,24 +26,25 @@ SPEEDS = [1, 2, 4, 8]  # steps per second while playing
 def marker_css(step: int, view: gates.View) -> str:
     """A band over the current step's column on the heatmaps (and the overview)."""
     start, stop = view.window
-    inner = f"(100% - {MARGIN['l'] + MARGIN['r']}px)"
+    margin = heatmap_margin(view.font)  # the maps' fixed margins (wider at projector sizes)
+    inner = f"(100% - {margin['l'] + margin['r']}px)"
     rules = [f".st-key-{gates.HEATMAP_KEY}, .st-key-{gates.OVERVIEW_KEY} {{position: relative}}"]
     band = (
         "content: ''; position: absolute; pointer-events: none; z-index: 2; "
         "background: rgba(255, 160, 0, 0.18); outline: 1.5px solid #111; "
-        f"top: {MARGIN['t']}px; bottom: {MARGIN['b']}px;"
+        f"top: {margin['t']}px; bottom: {margin['b']}px;"
     )
     if start <= step < stop:
         w = stop - start
         rules.append(
             f".st-key-{gates.HEATMAP_KEY}::after {{{band} "
-            f"left: calc({MARGIN['l']}px + {inner} * {(step - start) / w:.6f}); "
+            f"left: calc({margin['l']}px + {inner} * {(step - start) / w:.6f}); "
             f"width: max(2px, calc({inner} / {w}));}}"
         )
     if view.has_overview:
         rules.append(
             f".st-key-{gates.OVERVIEW_KEY}::after {{{band} "
-            f"left: calc({MARGIN['l']}px + {inner} * {step / view.steps:.6f}); width: 2px;}}"
+            f"left: calc({margin['l']}px + {inner} * {step / view.steps:.6f}); width: 2px;}}"
         )
     return "<style>\n" + "\n".join(rules) + "\n</style>"
 
