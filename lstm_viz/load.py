@@ -59,7 +59,15 @@ def load_model(
             model = _checkpoint(data)  # it records its core: no nonlinearity question
         elif isinstance(blob, dict):
             state, where = _state_dict_of(blob)
-            model = whole_models.from_state_dict(state, nonlinearity, core, head, embedding)
+            try:
+                model = whole_models.from_state_dict(state, nonlinearity, core, head, embedding)
+            except (TypeError, KeyError, AttributeError, IndexError, RuntimeError) as err:
+                # a crafted state_dict (odd ranks, types) must end in one clear message
+                raise ValueError(
+                    f"the file's weights do not form a recurrent model ({type(err).__name__}: "
+                    f"{str(err)[:120]}); save model.state_dict() of an nn.LSTM / GRU / RNN or a "
+                    "model that holds one"
+                ) from None
             if where:
                 model.summary.recognised.insert(0, f"the model's weights under {where!r}")
         else:

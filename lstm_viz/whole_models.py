@@ -128,6 +128,9 @@ def from_state_dict(
 def _nonlinearity(core_state: dict, given: str | None) -> str:
     """An RNN's weights cannot tell tanh from ReLU, so the caller must say which."""
     w_ih, w_hh = core_state["weight_ih_l0"], core_state["weight_hh_l0"]
+    for key, w in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh)):
+        if w.dim() != 2:
+            raise ValueError(f"{key} is {w.dim()}-D; a recurrent layer's weights are 2-D matrices")
     hidden = core_state["weight_hr_l0"].shape[1] if "weight_hr_l0" in core_state else w_hh.shape[1]
     is_rnn = w_ih.dim() == 2 and w_ih.shape[0] == hidden and "weight_hr_l0" not in core_state
     if given is not None and given not in ("tanh", "relu"):

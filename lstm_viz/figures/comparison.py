@@ -80,6 +80,7 @@ def step_lines(
         layout["title"] |= dict(yref="container", y=1, yanchor="top", pad=dict(t=6))
         layout["legend"] = dict(orientation="h", y=1, yanchor="bottom", x=0, xanchor="left")
         layout["margin"] = dict(layout["margin"], t=round(1.4 * (px + 1)) + 6 + legend_row)
+    layout["legend"] = dict(layout.get("legend") or {}, font=dict(size=px))  # no smaller text
     fig = go.Figure(data, layout)
     if step is not None and 0 <= step < steps:
         fig.add_vrect(x0=step - 0.5, x1=step + 0.5, fillcolor="orange", opacity=0.3, line_width=0)

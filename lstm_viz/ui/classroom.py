@@ -35,9 +35,13 @@ def publish() -> None:
 
 
 def following() -> bool:
-    """Whether this page follows a room now (not exploring on its own)."""
+    """Whether this page follows a room now (not exploring on its own). While it does, the
+    page's own controls do not move the place: a stale slider value sent by the browser must
+    not undo the presenter's last move."""
     joined = _joined()
-    return bool(joined and joined["on"])
+    on = bool(joined and joined["on"])
+    state.lock(TRAVELS if on else ())
+    return on
 
 
 def _joined() -> dict | None:

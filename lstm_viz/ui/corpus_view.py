@@ -9,8 +9,6 @@ every span of the corpus where those units are all on. The corpus is traced once
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from lstm_viz import figures
@@ -93,19 +91,17 @@ def corpus_view(src, tr, preds, trace_id: str) -> None:
                    "lower the threshold or select fewer steps.")  # fmt: skip
         return
     corpus, ctrace = corpus_of(src.model_key)
-    begin = time.perf_counter()
     try:
         found = match(ctrace, picked, threshold, name=name, layer=layer, direction=direction,
                       top=TOP)  # fmt: skip
     except ValueError as err:
         show_error("Cannot search with this selection", err)
         return
-    ms = 1000 * (time.perf_counter() - begin)
     st.markdown(
         f"**Units {', '.join(map(str, picked))} all ≥ {threshold:g}**: {found.summary} of the "
-        f"held-out corpus ({ctrace.steps:,} steps, {ctrace.nbytes / 2**20:.1f} MB at float16; "
-        f"searched in {ms:.0f} ms). Score: Jaccard of these units and the units on across the "
-        "span (1 = exactly these units), longer spans first on ties."
+        f"held-out corpus ({ctrace.steps:,} steps, {ctrace.nbytes / 2**20:.1f} MB at float16). "
+        "Score: Jaccard of these units and the units on across the span (1 = exactly these "
+        "units), longer spans first on ties."
     )
     if found.starts:
         st.caption("Most matches start at: " + ", ".join(

@@ -31,7 +31,7 @@ MAX_SEED = 2**31 - 1
 LINK_TEXT = 500  # typed text up to this many characters travels in a link
 MAX_CLAMPS = 16  # clamps a link may carry
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
-_INT = re.compile(r"-?[0-9]{1,9}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
+_INT = re.compile(r"-?[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
 
 
 class ClampSpec(NamedTuple):

@@ -38,6 +38,7 @@ PLACE = "lv_place"  # the Place
 SYNCED = "lv_synced"  # widget key -> the value last written to or read from it
 NOTES = "lv_notes"  # what a link asked for and could not get, shown once
 PENDING = "lv_pending"  # view-local widget values asked for by go_to(widgets=...)
+LOCKED = "lv_locked"  # fields the page's widgets may not move (a page following a room)
 FRESH = "lv_fresh"  # set on a session's first run: its place came from the link
 STASH = "lv_stash"  # per-session objects views keep (trained models, prepared exports)
 
@@ -75,8 +76,11 @@ def place() -> Place:
     for key, value in ss.get(PENDING, {}).items():  # view-local widgets a go_to asked for
         ss[key] = value
     ss.pop(PENDING, None)
-    changed = {}
+    changed, locked = {}, ss.get(LOCKED, ())
     for name, key in WIDGETS.items():
+        if name in locked and key in ss:  # moved only by go_to now (a followed room)
+            synced[key] = ss[key]
+            continue
         if key in ss and (key not in synced or ss[key] != synced[key]):
             value = _widget_to_field(name, ss[key])
             synced[key] = ss[key]
@@ -91,6 +95,11 @@ def is_fresh() -> bool:
     """True on a session's first run (its place came from the link); False afterwards."""
     place()
     return bool(st.session_state.pop(FRESH, False))
+
+
+def lock(fields) -> None:
+    """Let only go_to move these fields (widgets showing them are then read-only in effect)."""
+    st.session_state[LOCKED] = tuple(fields)
 
 
 def notes() -> list[str]:
