@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lstm_viz.ui import state
-from lstm_viz.ui.place import from_link, link_params
+from lstm_viz.ui.place import from_link, link_params, slug
 from lstm_viz.ui.rooms import rooms, session_id
 
 HOSTING = "hosting"  # stash: the code of the room this session presents
@@ -71,12 +71,21 @@ def follow(timeout: float = WAIT) -> str | None:
         return None
     there, _ = from_link(room.params)
     here = state.place()
-    changes = {f: getattr(there, f) for f in TRAVELS if getattr(there, f) != getattr(here, f)}
+    changes = {f: getattr(there, f) for f in TRAVELS if _differs(f, there, here)}
     state.stash(FOLLOW, {**joined, "seen": room.version})
     if not changes:
         return None
     state.go_to(**changes)
     return "step" if set(changes) <= {"step", "unit"} else "page"
+
+
+def _differs(name: str, there, here) -> bool:
+    """Whether the presenter's place differs from this page's in field `name`. The room holds
+    link parameters, where an example is its slug ("martha-she") while a page holds its full
+    name: compared as is, every move of the presenter looked like a new example and redrew each
+    student's whole page (heatmaps and all) instead of the step fragment."""
+    a, b = getattr(there, name), getattr(here, name)
+    return slug(a) != slug(b) if name == "example" else a != b
 
 
 def _explore(on: bool) -> None:
