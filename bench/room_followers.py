@@ -3,10 +3,11 @@ bench/classroom.py: dozens of real Streamlit sessions in one thread of one proce
 
 A follower opens `?room=CODE` and then behaves as the browser's frontend does with a fragment's
 `run_every`: when the server sends `auto_rerun` (interval, fragment id), the follower asks for
-that fragment's rerun `interval` seconds after each run finishes. Every element it receives is
-read for what a student's page shows: the step slider's value (`lv_step`), a lesson stop's
-heading ("## k / N"), or a view's main chart (by key); each sighting is stamped with
-`time.monotonic()` so the bench can compare it with the presenter's key press.
+that fragment's rerun every `interval` seconds, whether a run is going on or not (Streamlit's
+frontend uses `setInterval`; the server coalesces requests that arrive during a run). Every
+element it receives is read for what a student's page shows: the step slider's value
+(`lv_step`), a lesson stop's heading ("## k / N"), or a view's main chart (by key); each
+sighting is stamped with `time.monotonic()`, to compare with the presenter's key press.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Follower:
         self.seen: list[tuple[float, str, object]] = []
         self.every: tuple[float, str] | None = None  # (interval, fragment id) of run_every
         self.runs = 0
+        self.finished: dict[int, int] = {}  # script_finished status -> count
         self.slider: dict[str, float] = {}  # widget id -> the value the page shows
         self.errors: list[str] = []
 
@@ -43,6 +45,21 @@ class Follower:
         s = self.session
         await s.open()
         await self._send(None)
+        timer = asyncio.ensure_future(self._timer())
+        try:
+            await self._receive()
+        finally:
+            timer.cancel()
+
+    async def _timer(self) -> None:
+        while True:
+            every = self.every
+            await asyncio.sleep(every[0] if every else 0.05)
+            if every is not None and every == self.every:
+                await self._send(every[1])
+
+    async def _receive(self) -> None:
+        s = self.session
         while True:
             data = await s.ws.recv()
             now = time.monotonic()
@@ -56,13 +73,10 @@ class Follower:
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 self._read(now, fwd.delta.new_element)
             elif kind == "script_finished":
+                self.finished[fwd.script_finished] = self.finished.get(fwd.script_finished, 0) + 1
                 if fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue
                 self.runs += 1
-                if self.every is not None:  # the frontend's timer: the fragment's next run
-                    interval, fragment = self.every
-                    await asyncio.sleep(interval)
-                    await self._send(fragment)
 
     def _read(self, now: float, el) -> None:
         key = element_key(el)
@@ -117,7 +131,10 @@ class Class:
             for f in self.followers:
                 await f.session.close()
 
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(30)
+        try:
+            asyncio.run_coroutine_threadsafe(stop(), self.loop).result(30)
+        except TimeoutError:  # a server too busy to close politely: the process ends anyway
+            pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 

@@ -14,11 +14,19 @@ import streamlit as st
 
 from lstm_viz.ui import state
 from lstm_viz.ui.place import from_link, link_params, slug
-from lstm_viz.ui.rooms import rooms, session_id
+from lstm_viz.ui.rooms import clicked, rooms, session_id
 
 HOSTING = "hosting"  # stash: the code of the room this session presents
 FOLLOW = "follow"  # stash: {"code", "seen" (version taken), "on" (following or exploring)}
-WAIT = 1.0  # seconds a following page waits for the presenter's next move in one run
+# A following page waits up to WAIT s for the presenter's next move in one run, then redraws
+# its fragment unchanged and waits again. At 1 s, 30 idle students cost the server 30 fragment
+# runs a second, and under that load a step took 1-8 s to reach them (bench/classroom.py); a
+# student's own click still ends the wait within rooms.CHECK s (see rooms.clicked).
+WAIT = 10.0
+# run_every of a following page's fragment: after a move ends a wait, the next wait starts at
+# the browser's next tick. The browser ticks even during a run (the server keeps one request
+# queued), so 0.05 s only made each student send 20 requests a second (600/s for 30 students).
+POLL = 0.25
 TRAVELS = (  # what a student's page takes from the presenter's place
     "model", "input", "example", "text", "length", "seed", "noise", "columns",
     "view", "step", "layer", "direction", "unit", "pinned", "stop", "clamps",
@@ -62,7 +70,7 @@ def follow(timeout: float = WAIT) -> str | None:
     joined = _joined()
     if not joined or not joined["on"]:
         return None
-    room = rooms().wait(joined["code"], joined["seen"], timeout)
+    room = rooms().wait(joined["code"], joined["seen"], timeout, stop=clicked)
     if room is None:
         state.stash(FOLLOW, {**joined, "on": False})
         state.note(f"Room {joined['code']} has ended (its presenter left); you are on your own.")
@@ -139,7 +147,7 @@ def presenter_ui() -> None:
     st.button("Close the room", key="lv_room_close", on_click=_close_room)
 
 
-@st.fragment(run_every=0.2)
+@st.fragment(run_every=POLL)
 def follow_fragment() -> None:
     """For views without a step fragment: wait for the presenter's move, then rerun the page."""
     if follow() is not None:

@@ -24,6 +24,7 @@ import streamlit as st
 
 ROOM_IDLE = 3 * 3600  # seconds without a presenter's move before a room closes
 MAX_ROOMS = 200  # rooms open at once on one server
+CHECK = 0.25  # seconds between checks, in a long wait, for the waiting page's own clicks
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: codes are read aloud and typed by a class
 
 
@@ -80,18 +81,19 @@ class Rooms:
             self._sweep()
             return self._rooms.get(code)
 
-    def wait(self, code: str, seen: int, timeout: float) -> Room | None:
-        """The room once its version passes `seen` (or after `timeout` s); None if it ended."""
+    def wait(self, code: str, seen: int, timeout: float, stop=lambda: False) -> Room | None:
+        """The room once its version passes `seen` (or after `timeout` s, or as soon as `stop()`
+        says so, checked every `CHECK` s); None if it ended."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
                 room = self._rooms.get(code)
-                if room is None or room.version != seen:
+                if room is None or room.version != seen or stop():
                     return room
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return room
-                self._changed.wait(left)
+                self._changed.wait(min(left, CHECK))
 
     def _sweep(self) -> None:
         now = time.monotonic()
@@ -114,6 +116,31 @@ def _alive(session_id: str) -> bool:
 def rooms() -> Rooms:
     """The server's rooms: one object shared by every session of this process."""
     return Rooms()
+
+
+def clicked() -> bool:
+    """Whether this session has a request waiting that will stop the current run: a click
+    outside the following fragment (e.g. "Explore on my own"). A fragment blocked in a long
+    wait does not see it until it writes to the page again, so the wait asks."""
+    try:  # Streamlit's own queue of this session's requests (not public API: any doubt, no)
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+
+        requests = get_script_run_ctx().script_requests
+        data = requests._rerun_data
+        pending = requests._state != ScriptRequestType.CONTINUE
+        # a rerun of fragments alone (the browser's run_every ticks) waits for this run's end
+        return pending and not (data.fragment_id_queue and not data.is_fragment_scoped_rerun)
+    except Exception:
+        return False
+
+
+def in_fragment_run() -> bool:
+    """Whether this run is a fragment's own (not the whole page's)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def session_id() -> str:

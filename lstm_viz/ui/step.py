@@ -13,6 +13,7 @@ import streamlit as st
 from lstm_viz.figures import heatmap_margin
 from lstm_viz.ui import classroom, gates, state
 from lstm_viz.ui.cell import cell_panel
+from lstm_viz.ui.rooms import in_fragment_run
 
 PLAYING = "lv_playing"
 KEYS = [  # (name, key, steps moved): besides Prev / Next on ← →
@@ -101,7 +102,8 @@ def _body(src, tr, preds, view: gates.View, playing: bool) -> None:
     pause needs a full run to set a new one."""
     if playing != bool(state.stashed(PLAYING)):
         st.rerun()
-    if classroom.following() and classroom.follow() in ("page", "ended"):
+    following = classroom.following()
+    if following and classroom.follow(timeout=0) in ("page", "ended"):
         st.rerun()  # the presenter changed more than the step: redraw the whole page
     step = _controls(tr.steps)
     start, stop = view.window
@@ -112,6 +114,14 @@ def _body(src, tr, preds, view: gates.View, playing: bool) -> None:
     state.link_ui()  # here, not above the view: a step moves only this fragment
     state.write_link()
     classroom.publish()
+    if following and in_fragment_run():
+        # the long poll comes last, after the page is drawn: the run that takes a move must
+        # end at once, because the next run's start drops whatever of this fragment is not
+        # sent yet (a wait at the top lost each move's step for a whole wait, 1-10 s); not
+        # in a whole-page run, which would stay "running" for the wait
+        moved = classroom.follow()
+        if moved is not None:
+            st.rerun(scope="fragment" if moved == "step" else "app")
 
 
 def step_fragment(src, tr, preds, view: gates.View) -> None:
@@ -130,5 +140,5 @@ def step_fragment(src, tr, preds, view: gates.View) -> None:
     st.toggle("Exact values of every unit at this step", key="lv_exact")
     playing = bool(state.stashed(PLAYING))
     # a following page waits in the fragment for the presenter's next step (a long poll)
-    every = 1.0 / speed if playing else 0.05 if classroom.following() else None
+    every = 1.0 / speed if playing else classroom.POLL if classroom.following() else None
     st.fragment(_body, run_every=every)(src, tr, preds, view, playing)
