@@ -41,7 +41,7 @@ THUMB = ".st-key-lv_step [data-testid='stSliderThumbValue']"
 IDLE = "!document.querySelector(\"[data-testid='stStatusWidget']\")"
 # the view titles and, for each, the chart that shows it is drawn
 CHART = {"Memory": ".st-key-lv_mem_retention .main-svg", "Gates, step by step": HEAT}
-PRESENT = "/?model=cue_lstm&input=example&ex=martha-she-seed&present=1"
+PRESENT = "/?model=cue_lstm&input=generated&length=120&seed=0&present=1"  # 120 steps to take
 
 
 def ms(xs: list[float]) -> str:
@@ -143,8 +143,9 @@ def steps(page, room: Class | None, n: int) -> tuple[list[float], list[float], l
         cond = "([s, w]) => document.querySelector(s)?.innerText === String(w)"
         try:
             page.wait_for_function(cond, arg=[THUMB, want], polling="raf", timeout=30_000)
-        except Exception:
-            raise RuntimeError(f"press {i}: the presenter shows step {thumb(page)}, not {want}")
+        except Exception as err:
+            msg = f"press {i}: the presenter shows step {thumb(page)}, not {want}"
+            raise RuntimeError(msg) from err
         (mine_key if i < n // 2 else mine_next).append(time.monotonic() - t0)
         if room is not None:
             theirs += room.wait_all("step", want, t0)

@@ -33,7 +33,6 @@ class Follower:
         self.seen: list[tuple[float, str, object]] = []
         self.every: tuple[float, str] | None = None  # (interval, fragment id) of run_every
         self.runs = 0
-        self.finished: dict[int, int] = {}  # script_finished status -> count
         self.slider: dict[str, float] = {}  # widget id -> the value the page shows
         self.errors: list[str] = []
 
@@ -73,9 +72,7 @@ class Follower:
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 self._read(now, fwd.delta.new_element)
             elif kind == "script_finished":
-                self.finished[fwd.script_finished] = self.finished.get(fwd.script_finished, 0) + 1
-                if fwd.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    continue
+                # a fragment run that ends with a tick queued reports "early for rerun": a run
                 self.runs += 1
 
     def _read(self, now: float, el) -> None:
