@@ -207,9 +207,11 @@ def test_typed_sentence_on_the_cue_model(app):
     x = chart(at, "lv_heatmaps")["data"][0]["x"]
     assert x[1] == "1 · Mary" and len(x) == 10
     assert any('aria-label="prediction"' in s for s in svgs(at))  # top answers with probabilities
-    at.text_area(key="lv_text").input("as Zorro <b>proposed</b>")
+    # a word the model does not know is read as filler (issue 13), not refused
+    at.text_area(key="lv_text").input("as Zorro proposed the bill. He")
     run(at)
-    assert at.error and "Zorro" in at.error[0].value
+    assert not at.error
+    assert chart(at, "lv_heatmaps")["data"][0]["x"][1] == "1 · Zorro"
 
 
 def test_step_and_pins_survive_a_visit_to_a_view_without_them(app):
