@@ -84,9 +84,8 @@ def test_the_story_sentences_are_examples_and_read_as_typed():
     names = [ex.name for ex in cue.examples()]
     assert "Martha ... She (story)" in names and "Santa Fe... New Mexico (story)" in names
     martha = cue.read_text(cue.STORY_MARTHA)
-    assert martha.labels == (
-        ". as Martha proposed the bill in the house . She further in the statement proposed ."
-    ).split()
+    want = ". as Martha proposed the bill in the house . She further in the statement proposed ."
+    assert martha.labels == want.split()
     assert martha.unknown == [] and cue.query_step(martha.tokens) == 9  # the '.' before She
     town = cue.read_text(cue.STORY_SANTA_FE)
     assert town.labels == [
@@ -100,13 +99,14 @@ def test_the_story_sentences_are_examples_and_read_as_typed():
 def test_unknown_words_are_filler_and_capitalised_ones_get_a_note(models):
     got = text_input(models["cue_lstm"], "Yesterday Zorro met Mary’s cousin in Boulder (twice)!")
     # known words keep their meaning whatever their case; the possessive keeps the name
-    assert got.labels == ["Yesterday", "Zorro", "met", "Mary", "cousin", "in", "Boulder", "twice", "."]
+    assert got.labels == "Yesterday Zorro met Mary cousin in Boulder twice .".split()
     assert got.unknown == [1] and int(got.x[1]) == cue.VOCAB.index(cue.UNK)
     assert "does not know 'Zorro'" in got.note and "Martha" in got.note
     assert text_input(models["cue_lstm"], "Mary met John .").note is None
     # the issue's sentence: 'I' and 'speak' are known now, so it reads without a note
-    issue = text_input(models["cue_lstm"], "I grew up in a town called Santa Fe ... I speak ... New Mexico")
-    assert issue.unknown == [] and issue.labels[7] == "Santa Fe" and issue.labels[-1] == "New Mexico"
+    issue = "I grew up in a town called Santa Fe ... I speak ... New Mexico"
+    got = text_input(models["cue_lstm"], issue)
+    assert got.unknown == [] and got.labels[7] == "Santa Fe" and got.labels[-1] == "New Mexico"
 
 
 def test_query_step():

@@ -9,8 +9,9 @@ A sequence is a cue clause, `gap` filler tokens, then a query clause; the model 
 give the answer at the last token of the query clause (the token just before the answer). The
 filler is neutral: the task's phrases and runs of 2,800 everyday words (`cue_words`; no names,
 towns, gendered pronouns or states), a tenth of them swapped for the unknown token, so any word
-the model never saw reads as filler. 30% of training sequences have no query clause: the question
-comes at the gap's last word, as in typed text ("... and then she"). The head scores every answer
+the model never saw reads as filler. 40% of training sequences are free sentences: a few random
+words, the cue, the gap, and no query clause, so the question comes at whatever word the gap ends
+on, as in typed text ("Yesterday Martha went ... and then she"). The head scores every answer
 at every step, so the app shows what the model would answer at each step. Typed text becomes
 tokens in `cue_words.read_text`; multiword names ("Santa Fe", "New Mexico") are single tokens.
 
@@ -73,9 +74,9 @@ class CueConfig:
     steps: int = 6000  # Adam steps
     lr: float = 1e-3  # Adam learning rate (the same protocol as the adding problem)
     clip: float = 1.0  # gradient-norm clip
-    # share of training sequences asked at any word (no query clause): typed sentences ask
-    # before "She" or "New Mexico" wherever they like, after a '.', 'then' or 'that'
-    free_query: float = 0.3
+    # share of free training sentences (see make_sequence), asked at any word: typed sentences
+    # ask before "She" or "New Mexico" wherever they like, after a '.', 'then' or 'that'
+    free_query: float = 0.4
 
 
 def encode(tokens: list[str]) -> np.ndarray:
@@ -97,16 +98,21 @@ def filler(rng: np.random.Generator, gap: int) -> list[str]:
         else:
             words = rng.integers(len(FILLER_WORDS), size=rng.integers(2, 13))
             out += [FILLER_WORDS[k] for k in words] + [".,"[rng.integers(2)]]
-    out = out[:gap]
-    swap = rng.random(len(out)) < UNK_RATE
-    return [UNK if s and t not in ".," else t for t, s in zip(out, swap, strict=True)]
+    return _swap_unk(rng, out[:gap])
+
+
+def _swap_unk(rng: np.random.Generator, words: list[str]) -> list[str]:
+    """`words` with each word (not '.' or ',') swapped for UNK with probability UNK_RATE."""
+    swap = rng.random(len(words)) < UNK_RATE
+    return [UNK if s and t not in ".," else t for t, s in zip(words, swap, strict=True)]
 
 
 def make_sequence(
     rng: np.random.Generator, gap: int, kind: str | None = None, free: bool = False
 ) -> tuple[list[str], int, str, list[str]]:
     """(tokens up to the query, cue position, answer, suffix) for a random cue ("name"/"town").
-    With `free`, there is no query clause: the question comes at the gap's last word."""
+    With `free`, a free sentence: 0-8 random words, the cue, the gap's words (no '.' first) and
+    no query clause, so the question comes at whatever word the gap ends on."""
     if gap < 0:
         raise ValueError(f"gap={gap}: the gap is a number of filler tokens, use 0 or more")
     if kind not in (None, "name", "town"):
@@ -117,7 +123,11 @@ def make_sequence(
     clause = clauses[rng.integers(len(clauses))]
     query, suffix = (NAME_QUERY, NAME_SUFFIX) if name else (TOWN_QUERY, TOWN_SUFFIX)
     head = [cue if w == "{}" else w for w in clause.split()]
-    tokens = head + filler(rng, gap) + ([] if free else query)
+    if free:
+        before = rng.integers(len(FILLER_WORDS), size=rng.integers(9))
+        head = _swap_unk(rng, [FILLER_WORDS[k] for k in before]) + [cue]
+        return head + filler(rng, gap + 1)[1:], len(head) - 1, CUE_ANSWER[cue], suffix
+    tokens = head + filler(rng, gap) + query
     return tokens, head.index(cue), CUE_ANSWER[cue], suffix
 
 
@@ -168,7 +178,7 @@ def wilson(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
     p = correct / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
 
 
 @torch.no_grad()
@@ -227,7 +237,9 @@ def train_model(
     return model, found
 
 
-STORY_MARTHA = "... as Martha proposed the bill in the house. She further in the statement proposed ..."
+STORY_MARTHA = (
+    "... as Martha proposed the bill in the house. She further in the statement proposed ..."
+)
 STORY_SANTA_FE = "The speaker hailed from a town called Santa Fe... New Mexico reportedly has ..."
 
 

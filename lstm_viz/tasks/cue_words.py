@@ -151,7 +151,6 @@ def _phrase_at(items: list[tuple[str, str]], i: int) -> tuple[str | None, int]:
     return None, 1
 
 
-
 def tokenize(text: str) -> list[str]:
     """Tokens of `text` in the task's vocabulary; words it does not know become UNK."""
     return read_text(text).tokens
