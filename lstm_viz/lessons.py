@@ -97,19 +97,22 @@ LESSONS = [
         "across the gap the distance never falls below that, and at the question it is "
         "{at_query:.1f}: the difference grows instead of fading. With {same} instead (the same "
         "answer, {same_answer}) the states start {same_at_cue:.1f} apart and end "
-        "{same_at_query:.2f} apart: the cells keep the answer, not the word.",
+        "{same_at_query:.2f} apart, {ratio:.0f} times closer than the first pair: the cells keep "
+        "the answer, not the word.",
         cue_carried,
     ),
     Lesson(
-        "Output: releasing the memory at the question",
+        "Output: the memory reaches h at every word",
         "cue_lstm",
         3,
         "output",
-        "The **output** gate decides {output}: h = output × tanh(cell). Through the filler, unit "
-        "{unit} holds a large cell value (median {c_gap:.1f}) behind a nearly shut output gate "
-        "(median {o_gap:.2f}), so little of it reaches h (median |h| {h_gap:.2f}). At '{token}', "
-        "the last word of the question, the gate opens to {o_query:.2f} and h rises to "
-        "{h_query:.2f}. Here the model answers {answer} (p = {p:.3f}).",
+        "The **output** gate decides {output}: h = output × tanh(cell). This model was trained to "
+        "answer at any word, since a typed sentence may ask anywhere ('... and then she'). Unit "
+        "{unit}, its best memory cell, keeps its output gate open through the filler (median "
+        "{o_gap:.2f}), so its cell (median |c| {c_gap:.1f}) reaches h at every word (median |h| "
+        "{h_gap:.2f}). Read at each of the {n_gap} filler words, the model's answer is already "
+        "{answer} at {right_share:.0%} of them; at '{token}', the last word of the question, "
+        "the gate is {o_query:.2f}, h is {h_query:.2f} and it answers {answer} (p = {p:.3f}).",
         output_release,
     ),
     Lesson(
@@ -118,12 +121,14 @@ LESSONS = [
         3,
         "cell",
         "If some cells are the memory, removing them should make the model forget. At training "
-        "time three cell units ({units}) were found whose values across a {gap}-word gap are "
-        "explained by the answer (for the first, {eta2:.0%} of its variance). Here their cell is "
-        "clamped to 0 at every step after '{word}', nothing else changed: the answer at the "
-        "question turns from {before} (p = {p_before:.3f}) to {after} (p = {p_after:.3f}). On "
-        "200 held-out sequences at gap {gap} the same clamp drops accuracy from {acc:.0%} to "
-        "{heldout:.1%}. Try your own clamps in the Intervene view.",
+        "time the {n_units} cell units were ranked by how much of their value across a "
+        "{gap}-word gap the answer explains: {eta2:.0%} for the first, still {eta2_last:.0%} "
+        "for the last. This model spreads the answer over many cells, so clamping the best three "
+        "to 0 after the cue leaves held-out accuracy at {heldout3:.0%} ({n_heldout} sequences at "
+        "gap {gap}; {curve}). Here the best {k} cells are clamped to 0 at every step after "
+        "'{word}', nothing else changed: the answer at the question turns from {before} "
+        "(p = {p_before:.3f}) to {after} (p = {p_after:.3f}). Try your own clamps in the "
+        "Intervene view.",
         clamp_memory,
     ),
     Lesson(

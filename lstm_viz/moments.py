@@ -6,9 +6,10 @@ claim on the trace).
 What the shipped models really do shaped these searches. The cue LSTM does not close its forget
 gate at sentence ends, nor open its input gate widest on the name (its input gate is open at most
 steps), so the forget and input moments come from the character model instead: its forget gate
-drops at spaces and its bracket unit writes at brackets. The cue LSTM's cells keep towns with
-different answers apart across 100 words and let towns with the same answer merge; one unit's
-output gate opens at the question. The plain RNN keeps He/She apart but merges Boston into Santa Fe.
+drops at spaces and its bracket unit writes at brackets. The cue LSTM (retrained for issue 13 to
+answer at any word of a typed sentence) keeps towns with different answers far apart across 100
+words and towns with the same answer close; its memory cells keep their output gates open, and
+it spreads the answer over many cells, so clamping three changes nothing.
 """
 
 from __future__ import annotations
@@ -156,52 +157,66 @@ def cue_carried() -> Moment:
         word=word, answer=answer, other=other, other_answer=said[other], same=same,
         same_answer=said[same], gap=q - at, at_cue=float(d[at]),
         min_gap=float(d[at : q + 1].min()), at_query=float(d[q]),
-        same_at_cue=float(s[at]), same_at_query=float(s[q]),
+        same_at_cue=float(s[at]), same_at_query=float(s[q]), ratio=float(d[q] / s[q]),
     )  # fmt: skip
     lines = {f"{word} vs {other}": d, f"{word} vs {same}": s}
     return Moment((at + q) // 2, None, nums, lines, "distance between cell states", True, tr, preds)
 
 
 def output_release() -> Moment:
+    """The best memory cell's output gate across the gap: open, so h carries the answer at every
+    word (the model was trained to answer at any word), and the answer read at each step."""
     tr, preds = _trace("cue_lstm", 3)
     at, q = _cue_steps(tr.labels)
     o, h, c = tr.gate("output"), tr.gate("hidden"), tr.gate("cell")
     gap = slice(at + 1, q - 4)  # the filler only (the query clause starts 5 steps before q)
-    unit = int(np.argmax(o[q] - np.median(o[gap], axis=0)))
+    unit = shipped_metrics("cue_lstm")["memory"]["cue_units"][0]["unit"]
     p = _probs(preds[q])
+    right = cue.ANSWERS.index(cue.CUE_ANSWER[tr.labels[at]])
+    said = preds[gap].argmax(-1)  # (gap,) the answer the model would give at each filler word
     nums = dict(
         unit=unit, o_gap=float(np.median(o[gap, unit])), o_query=float(o[q, unit]),
         h_gap=float(np.median(np.abs(h[gap, unit]))), h_query=float(h[q, unit]),
-        c_gap=float(np.median(c[gap, unit])), token=tr.labels[q],
-        answer=cue.ANSWERS[int(p.argmax())], p=float(p.max()),
+        c_gap=float(np.median(np.abs(c[gap, unit]))), token=tr.labels[q],
+        answer=cue.ANSWERS[int(p.argmax())], p=float(p.max()), n_gap=len(said),
+        right_share=float(np.mean(said == right)), word=tr.labels[at],
     )  # fmt: skip
     lines = {f"output gate, unit {unit}": o[:, unit], f"hidden, unit {unit}": h[:, unit]}
     return Moment(q, unit, nums, lines, "value", trace=tr, preds=preds)
 
 
 def clamp_memory() -> Moment:
+    """Zero the best k memory cells after the cue, for the smallest k in the recorded clamp curve
+    that changes this example's answer (three are not enough: the answer is spread out)."""
     tr, preds = _trace("cue_lstm", 3)
     at, q = _cue_steps(tr.labels)
     memory = shipped_metrics("cue_lstm")["memory"]
-    units = [u["unit"] for u in memory["cue_units"]]
+    curve = {int(k): v for k, v in memory["clamp_curve"].items()}
     ex = example("cue_lstm", 3)
-    hold = [Clamp("cell", 0.0, units=units, steps=range(at + 1, tr.steps))]
-    tr2, preds2 = model("cue_lstm").trace(ex.x, interventions=hold, labels=list(ex.labels))
-    p, p2 = _probs(preds[q]), _probs(preds2[q])
     right = cue.ANSWERS.index(cue.CUE_ANSWER[tr.labels[at]])
+    for k in sorted(curve):
+        units = memory["ranked_units"][:k]
+        hold = [Clamp("cell", 0.0, units=units, steps=range(at + 1, tr.steps))]
+        tr2, preds2 = model("cue_lstm").trace(ex.x, interventions=hold, labels=list(ex.labels))
+        if preds2[q].argmax() != right:
+            break
+    p, p2 = _probs(preds[q]), _probs(preds2[q])
     nums = dict(
-        units=", ".join(map(str, units)), word=tr.labels[at], before=cue.ANSWERS[int(p.argmax())],
+        k=k, word=tr.labels[at], before=cue.ANSWERS[int(p.argmax())],
         p_before=float(p.max()), after=cue.ANSWERS[int(p2.argmax())], p_after=float(p2.max()),
         p_right_after=float(p2[right]), eta2=memory["cue_units"][0]["eta2"],
-        heldout=memory["accuracy_cue_units_cell_clamped_0"], gap=memory["gap"],
+        eta2_last=memory["eta2_ranked"][-1], n_units=len(memory["eta2_ranked"]),
+        heldout3=curve[3], heldout=curve[k], gap=memory["gap"], n_heldout=memory["n_sequences"],
         acc=shipped_metrics("cue_lstm")["accuracy_by_gap"][str(memory["gap"])],
+        curve="; ".join(f"{n} cells: {a:.1%}" for n, a in sorted(curve.items())),
     )  # fmt: skip
     u = units[0]
     lines = {
         f"cell {u} as trained": tr.gate("cell")[:, u],
         f"cell {u} clamped to 0": tr2.gate("cell")[:, u],
     }
-    return Moment(q, u, nums, lines, "cell value", False, tr, preds, {"clamped": preds2})
+    extra = {"clamped": preds2, "units": units}
+    return Moment(q, u, nums, lines, "cell value", False, tr, preds, extra)
 
 
 def rnn_merges() -> Moment:
