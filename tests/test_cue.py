@@ -75,9 +75,7 @@ def test_examples_include_both_seed_sentences_and_the_chosen_gap():
     assert {e.labels[-2] if e.labels[-1] == "." else None for e in ex[3:4]} <= set(cue.ANSWERS)
     for e in ex:
         assert e.x.dtype == np.int64 and len(e.x) == len(e.labels)
-        assert list(e.x) == list(
-            cue.encode(cue.read_text(cue.STORY_SANTA_FE).tokens if e is ex[4] else e.labels)
-        )
+        assert list(e.x) == list(cue.encode(cue.tokenize(" ".join(e.labels))))
     assert len(ex) == 5 and all("gap 30" in e.name for e in ex[2:4])
     assert ex[4].labels[7:10] == ["Santa Fe", ".", "New Mexico"]
     with pytest.raises(ValueError, match="gap"):
@@ -119,6 +117,8 @@ def test_shipped_lstm_memory_units_match_the_record():
         recorded["mean_forget_all_units"], abs=1e-3
     )
     assert got["cue_units"][0]["eta2"] > 0.5
-    clamped = got["accuracy_cue_units_cell_clamped_0"]  # zeroing those cells must hurt
+    clamped = got["accuracy_cue_units_cell_clamped_0"]
     assert clamped == pytest.approx(recorded["accuracy_cue_units_cell_clamped_0"], abs=0.006)
-    assert clamped < 0.9
+    # the answer is spread over many cells: zeroing all of them must hurt, more than a few do
+    curve = got["clamp_curve"]
+    assert curve == recorded["clamp_curve"] and curve["32"] < 0.5 and curve["32"] <= curve["3"]

@@ -60,10 +60,11 @@ _LOWER = {t.lower(): t for t in VOCAB if t != UNK}  # case-insensitive lookup ->
 assert len(_LOWER) == len(VOCAB) - 1, "a filler word collides with a name, town or answer"
 _MAX_WORDS = max(len(t.split()) for t in VOCAB)
 
-# typed text: words (letters, inner apostrophes or hyphens), numbers, sentence ends, pauses,
-# marks that are dropped (quotes, brackets), and any other single symbol
+# typed text: the unknown token itself (as examples print it), words (letters, inner apostrophes
+# or hyphens), numbers, sentence ends, pauses, marks that are dropped (quotes, brackets), and any
+# other single symbol
 _ITEM = re.compile(
-    r"(?P<word>[^\W\d_]+(?:['’-][^\W\d_]+)*)|(?P<number>\d+(?:[.,]\d+)*)|(?P<end>[.!?…]+)"
+    r"(?P<unk><unk>)|(?P<word>[^\W\d_]+(?:['’-][^\W\d_]+)*)|(?P<number>\d+(?:[.,]\d+)*)|(?P<end>[.!?…]+)"
     r"|(?P<pause>[,;:–—]|-+)|(?P<drop>[\"'“”‘’()\[\]{}«»])|(?P<other>\S)"
 )
 
@@ -119,7 +120,7 @@ def read_text(text: str) -> Reading:
             out.labels.append(token)
             i += 1
             continue
-        hit, n = _phrase_at(items, i)
+        hit, n = _phrase_at(items, i) if kind == "word" else (None, 1)
         if hit is None and kind == "word":  # "Martha's": the known word before an 's
             hit = _LOWER.get(re.sub(r"['’]s$", "", word).lower())  # None if still unknown
             n = 1
