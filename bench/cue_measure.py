@@ -3,7 +3,7 @@ accuracy by gap with 95% Wilson intervals on fresh seeded sets of 1,000 (not the
 seed + 1), the story sentences and five of our own read as typed, the forget-gate experiment on
 the Martha sentence and the gap-50 saliency at the cue.
 
-    python bench/cue_measure.py
+    python -m bench.cue_measure
 """
 
 from __future__ import annotations

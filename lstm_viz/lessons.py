@@ -22,7 +22,7 @@ from lstm_viz.moments import (
     gradient_vanishes,
     input_at_bracket,
     output_release,
-    rnn_merges,
+    rnn_keeps_towns,
 )
 
 __all__ = ["GATES", "LESSONS", "Lesson", "Moment", "example", "moment", "text"]
@@ -132,20 +132,21 @@ LESSONS = [
         clamp_memory,
     ),
     Lesson(
-        "The plain RNN merges two towns",
+        "The plain RNN keeps the town too",
         "cue_rnn_tanh",
         1,
         "hidden",
         "A plain RNN has no gates: h(t) = tanh(W·x(t) + U·h(t-1) + b) rewrites its whole state "
-        "at every step. Run this input with {other} in place of {word} and compare the hidden "
-        "states: {rnn_at_cue:.2f} apart at the town, below 0.001 by step {merged} "
-        "('{merged_token}'), and {rnn_query_text} at the question. The two runs end in the same "
-        "state, so the RNN answers {rnn_said} for {other} too (it should be {other_answer}); the "
-        "LSTM's states stay {lstm_at_query:.1f} apart and it answers {lstm_said}. The RNN does "
-        "not lose everything: with {name} vs {swap}, {name_gap} steps back, its states are "
-        "{name_at_query:.1f} apart at the question, and on the held-out set at gap 100 it answers "
-        "{names_right} of {names_n} name cues right. It learned {learned} of the 6 answers.",
-        rnn_merges,
+        "at every step. Yet run this input with {other} in place of {word} and compare the hidden "
+        "states: {rnn_at_cue:.2f} apart at the town, never closer than {rnn_min:.2f} across the "
+        "gap, and {rnn_at_query:.2f} at the question, {gap} words later. So it answers {rnn_said} "
+        "for {other} (right: {other_answer}), as the LSTM does (its states end {lstm_at_query:.1f} "
+        "apart). On the held-out set at gap 100 it answers {right} of {n} cues right, and all "
+        "{learned} answers. A few bits can sit in the attractors of a tanh RNN's state. What it "
+        "lacked was training: it got {rnn_steps} steps, the gated cores {lstm_steps}; on the "
+        "budget they had, it was still on a loss plateau (docs/core_comparison.md). The next stop shows why its gradient teaches "
+        "it so slowly.",
+        rnn_keeps_towns,
     ),
     Lesson(
         "Gradients vanish in the plain RNN",

@@ -7,7 +7,7 @@ Two kinds of cue, after the seed sentences:
 
 A sequence is a cue clause, `gap` filler tokens, then a query clause; the model is trained to
 give the answer at the last token of the query clause (the token just before the answer). The
-filler is neutral: the task's phrases and runs of 2,800 everyday words (`cue_words`; no names,
+filler is neutral: the task's phrases and runs of 2,894 everyday words (`cue_words`; no names,
 towns, gendered pronouns or states), a tenth of them swapped for the unknown token, so any word
 the model never saw reads as filler. 40% of training sequences are free sentences: a few random
 words, the cue, the gap, and no query clause, so the question comes at whatever word the gap ends
@@ -60,6 +60,9 @@ from lstm_viz.tasks.task import Example, Metrics, Shipped, Task
 _INDEX = {t: i for i, t in enumerate(VOCAB)}
 _FILLER = [p.split() for p in FILLER_PHRASES]
 UNK_RATE = 0.1  # share of filler words swapped for UNK in training: unseen words read as filler
+# the plain RNN sits on a loss plateau for about 7,000 steps on this data (at 6,000 it answered
+# He for every name: 59% held out), so it gets twice the budget; the gated cores get cfg.steps
+CORE_STEPS = {"rnn_tanh": 12000}
 EVAL_GAPS = (5, 10, 20, 50, 100, 200)
 TEST_SEED = 31_337  # the fixed held-out sets (never used for training batches)
 
@@ -210,7 +213,7 @@ def train_model(
     """Train on mixed gaps (seeded), then evaluate per gap and merge in `metrics(model)`
     (`lstm_viz.train` passes the memory analysis, `lstm_viz.probes.cue_memory`)."""
     cfg = cfg or CueConfig()
-    steps = cfg.steps if steps is None else steps
+    steps = CORE_STEPS.get(core, cfg.steps) if steps is None else steps
     rng = set_seed(seed)
     model = build_model(core, cfg)
 

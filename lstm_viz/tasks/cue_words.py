@@ -1,6 +1,6 @@
 """The cue task's words: names, towns, answers, the filler vocabulary, and typed text -> tokens.
 
-The filler vocabulary is the task's own phrases plus 2,800 everyday English words shipped in
+The filler vocabulary is the task's own phrases plus 2,894 everyday English words shipped in
 `lstm_viz/data/words.txt` (source and licence: `lstm_viz/data/SOURCES.md`). A word outside the
 vocabulary is read as the unknown token `UNK`; training swaps random filler words for it, so the
 models read a word they never saw as one more filler word. `read_text` turns any typed sentence
