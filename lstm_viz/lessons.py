@@ -144,8 +144,8 @@ LESSONS = [
         "apart). On the held-out set at gap 100 it answers {right} of {n} cues right, and all "
         "{learned} answers. A few bits can sit in the attractors of a tanh RNN's state. What it "
         "lacked was training: it got {rnn_steps} steps, the gated cores {lstm_steps}; on the "
-        "budget they had, it was still on a loss plateau (docs/core_comparison.md). The next stop shows why its gradient teaches "
-        "it so slowly.",
+        "budget they had, it was still on a loss plateau (docs/core_comparison.md). The next "
+        "stop shows why its gradient teaches it so slowly.",
         rnn_keeps_towns,
     ),
     Lesson(
