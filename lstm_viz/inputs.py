@@ -46,9 +46,9 @@ def text_input(model: SequenceModel | nn.Module, text: str) -> UserInput:
         return UserInput(ids, [str(s) for s in task.step_labels(text)])
     if reads == "words" and task.read_text is not None:  # unknown words read as filler
         reading = task.read_text(text)
-        limits.check_length(len(reading.tokens))
         if not reading.tokens:
             raise ValueError("the text has no words; type a sentence, e.g. " + _example(task))
+        limits.check_length(len(reading.tokens))
         ids = np.asarray(model.tokens_to_ids(reading.tokens), dtype=np.int64)
         return UserInput(ids, list(reading.labels), list(reading.unknown), reading.note)
     if reads == "words":

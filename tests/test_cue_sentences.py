@@ -90,7 +90,7 @@ def test_gru_answers_every_sentence_and_the_rnn_all_but_the_santa_fe_story(model
 
 def test_the_story_sentences_are_examples_and_read_as_typed():
     names = [ex.name for ex in cue.examples()]
-    assert "Martha ... She (story)" in names and "Santa Fe... New Mexico (story)" in names
+    assert "Martha ... She (seed)" in names and "Santa Fe... New Mexico (story)" in names
     martha = cue.read_text(cue.STORY_MARTHA)
     want = ". as Martha proposed the bill in the house . She further in the statement proposed ."
     assert martha.labels == want.split()

@@ -256,7 +256,7 @@ def examples(gap: int = 100, n: int = 2, seed: int = 0) -> list[Example]:
     and towns) at `gap`, then the Santa Fe story sentence (the lessons use indices 0-3)."""
     out = [
         _typed(
-            "Martha ... She (story)",
+            "Martha ... She (seed)",  # the name keeps old links (ex=martha-she-seed) working
             STORY_MARTHA,
             "The story's sentence as typed. The name Martha decides the pronoun; at the '.' "
             "before 'She' the model must say She.",
