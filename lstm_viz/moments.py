@@ -39,6 +39,14 @@ class Moment:
     trace: LSTMTrace | None = None  # the lesson model's trace on its input
     preds: np.ndarray | None = None  # its outputs (T, out)
     extra: dict = field(default_factory=dict)  # e.g. a second model's trace
+    # the words the text names, step -> label, to mark on the curves (`figures.step_lines`)
+    marks: dict[int, str] = field(default_factory=dict)
+
+
+def _named(labels: list[str], at: int | None = None, q: int | None = None) -> dict[int, str]:
+    """Marks for the cue (the town or name) at `at` and the question's last word at `q`."""
+    marks = {} if at is None else {at: f"'{labels[at]}'"}
+    return marks | ({} if q is None else {q: f"question: '{labels[q]}'"})
 
 
 @functools.lru_cache(maxsize=8)
@@ -59,16 +67,9 @@ def _trace(name: str, index: int, tokens: list[str] | None = None):
     return model(name).trace(x, labels=list(tokens or ex.labels))
 
 
-def _probs(logits: np.ndarray) -> np.ndarray:
-    z = np.exp(logits - logits.max(-1, keepdims=True))
-    return z / z.sum(-1, keepdims=True)
-
-
 def _cue_steps(labels: list[str]) -> tuple[int, int]:
     """(cue step, query step) of a cue example: the query is the step before the answer."""
-    at = next(k for k, t in enumerate(labels) if t in cue.CUE_ANSWER)
-    answer = next(k for k, t in enumerate(labels) if k > at and t in cue.ANSWERS)
-    return at, answer - 1
+    return cue.cue_step(labels), cue.query_step(labels)
 
 
 def _swap(labels: list[str], at: int, word: str) -> list[str]:
@@ -162,7 +163,9 @@ def cue_carried() -> Moment:
         same_at_cue=float(s[at]), same_at_query=float(s[q]), ratio=float(d[q] / s[q]),
     )  # fmt: skip
     lines = {f"{word} vs {other}": d, f"{word} vs {same}": s}
-    return Moment((at + q) // 2, None, nums, lines, "distance between cell states", True, tr, preds)
+    # the step is the town, a word the text names (the gap's middle was an arbitrary "the")
+    ylabel, marks = "distance between cell states", _named(tr.labels, at, q)
+    return Moment(at, None, nums, lines, ylabel, True, tr, preds, marks=marks)
 
 
 def output_release() -> Moment:
@@ -173,7 +176,7 @@ def output_release() -> Moment:
     o, h, c = tr.gate("output"), tr.gate("hidden"), tr.gate("cell")
     gap = slice(at + 1, q - 4)  # the filler only (the query clause starts 5 steps before q)
     unit = shipped_metrics("cue_lstm")["memory"]["cue_units"][0]["unit"]
-    p = _probs(preds[q])
+    p = model("cue_lstm").readout(preds[q])
     right = cue.ANSWERS.index(cue.CUE_ANSWER[tr.labels[at]])
     said = preds[gap].argmax(-1)  # (gap,) the answer the model would give at each filler word
     nums = dict(
@@ -184,7 +187,9 @@ def output_release() -> Moment:
         right_share=float(np.mean(said == right)), word=tr.labels[at],
     )  # fmt: skip
     lines = {f"output gate, unit {unit}": o[:, unit], f"hidden, unit {unit}": h[:, unit]}
-    return Moment(q, unit, nums, lines, "value", trace=tr, preds=preds)
+    return Moment(
+        q, unit, nums, lines, "value", trace=tr, preds=preds, marks=_named(tr.labels, q=q)
+    )
 
 
 def clamp_memory() -> Moment:
@@ -202,7 +207,7 @@ def clamp_memory() -> Moment:
         tr2, preds2 = model("cue_lstm").trace(ex.x, interventions=hold, labels=list(ex.labels))
         if preds2[q].argmax() != right:
             break
-    p, p2 = _probs(preds[q]), _probs(preds2[q])
+    p, p2 = model("cue_lstm").readout(preds[q]), model("cue_lstm").readout(preds2[q])
     nums = dict(
         k=k, word=tr.labels[at], before=cue.ANSWERS[int(p.argmax())],
         p_before=float(p.max()), after=cue.ANSWERS[int(p2.argmax())], p_after=float(p2.max()),
@@ -218,7 +223,8 @@ def clamp_memory() -> Moment:
         f"cell {u} clamped to 0": tr2.gate("cell")[:, u],
     }
     extra = {"clamped": preds2, "units": units}
-    return Moment(q, u, nums, lines, "cell value", False, tr, preds, extra)
+    marks = _named(tr.labels, at, q)
+    return Moment(q, u, nums, lines, "cell value", False, tr, preds, extra, marks)
 
 
 def rnn_keeps_towns() -> Moment:
@@ -235,7 +241,7 @@ def rnn_keeps_towns() -> Moment:
         dist[core] = np.linalg.norm(a.gate("hidden") - b.gate("hidden"), axis=1)
         said[core] = cue.ANSWERS[int(pb[q].argmax())]
     r = dist["cue_rnn_tanh"]
-    p = _probs(preds[q])
+    p = model("cue_rnn_tanh").readout(preds[q])
     held = compare.accuracy_by_answer(model("cue_rnn_tanh"), 100)  # the recorded test set
     nums = dict(
         right=sum(v["correct"] for v in held.values()), n=sum(v["n"] for v in held.values()),
@@ -248,8 +254,9 @@ def rnn_keeps_towns() -> Moment:
         lstm_steps=shipped_metrics("cue_lstm")["steps"],
     )  # fmt: skip
     lines = {"RNN (tanh)": r, "LSTM": dist["cue_lstm"]}
-    step = at + int(np.argmin(r[at : q + 1]))  # where the two runs come closest
-    return Moment(step, None, nums, lines, "distance between hidden states", True, tr, preds)
+    marks = _named(tr.labels, at, q)  # the stop shows the town its text names
+    ylabel = "distance between hidden states"
+    return Moment(at, None, nums, lines, ylabel, True, tr, preds, marks=marks)
 
 
 def gradient_vanishes() -> Moment:
@@ -268,7 +275,8 @@ def gradient_vanishes() -> Moment:
         probs = compare.answer_probs(model(name), ids, q)
         nums[f"{key}_p"] = float(probs[cue.ANSWERS.index(answer)])
     nums["p_min"] = min(nums["rnn_p"], nums["gru_p"], nums["lstm_p"])
-    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds)
+    marks = _named(tr.labels, at, q)
+    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds, marks=marks)
 
 
 # ---- why the forget gate closes (issue 17: the gate's formula, term by term) -----------------

@@ -50,7 +50,6 @@ from lstm_viz.tasks.cue_words import (  # noqa: F401 (the task's words, importab
     UNK,
     VOCAB,
     Reading,
-    query_step,
     read_text,
     tokenize,
 )
@@ -88,6 +87,30 @@ def encode(tokens: list[str]) -> np.ndarray:
     if unknown:
         raise ValueError(f"tokens {unknown[:10]} are not in the vocabulary; run tokenize(text)")
     return np.array([_INDEX[t] for t in tokens], dtype=np.int64)
+
+
+def cue_step(labels: list[str], cues: dict[str, str] | None = None) -> int | None:
+    """The first step whose token is a cue (a name or town), else None.
+
+    `cues` maps each cue to its answer: a model's own `config.extra["cue_answer"]`, or this
+    task's CUE_ANSWER when None; an empty mapping (a model of another task) finds nothing.
+    """
+    cues = CUE_ANSWER if cues is None else cues
+    return next((t for t, s in enumerate(labels) if s in cues), None)
+
+
+def query_step(labels: list[str], cues: dict[str, str] | None = None) -> int | None:
+    """The step where the model must answer the cue: the token before the first answer after
+    the cue (the head scores the answer there), or the last step when the input stops at the
+    query. None when there is no cue. Works on tokens and on typed labels (`read_text`), where
+    names, towns and answers keep their canonical spelling."""
+    cues = CUE_ANSWER if cues is None else cues
+    at = cue_step(labels, cues)
+    if at is None:
+        return None
+    answers = set(cues.values())
+    found = next((t for t in range(at + 1, len(labels)) if labels[t] in answers), None)
+    return found - 1 if found is not None else len(labels) - 1
 
 
 def filler(rng: np.random.Generator, gap: int) -> list[str]:

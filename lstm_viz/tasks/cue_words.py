@@ -5,8 +5,8 @@ The filler vocabulary is the task's own phrases plus 2,894 everyday English word
 vocabulary is read as the unknown token `UNK`; training swaps random filler words for it, so the
 models read a word they never saw as one more filler word. `read_text` turns any typed sentence
 into tokens that way, keeps the names and towns the model knows (also multiword ones, "Santa Fe",
-"New Mexico", and possessives, "Martha's"), and says which steps were unknown; `query_step` finds
-where the model must answer (the step before the answer, or the last step).
+"New Mexico", and possessives, "Martha's"), and says which steps were unknown (`cue.query_step`
+finds where the model must answer: the step before the answer, or the last step).
 """
 
 from __future__ import annotations
@@ -155,13 +155,3 @@ def _phrase_at(items: list[tuple[str, str]], i: int) -> tuple[str | None, int]:
 def tokenize(text: str) -> list[str]:
     """Tokens of `text` in the task's vocabulary; words it does not know become UNK."""
     return read_text(text).tokens
-
-
-def query_step(tokens: list[str]) -> int | None:
-    """Where the model must answer: the step before the first answer that follows the first cue
-    (a name or town), or the last step when no answer follows; None without a cue."""
-    at = next((k for k, t in enumerate(tokens) if t in CUE_ANSWER), None)
-    if at is None:
-        return None
-    answer = next((k for k in range(at + 1, len(tokens)) if tokens[k] in ANSWERS), None)
-    return answer - 1 if answer is not None else len(tokens) - 1
