@@ -74,11 +74,11 @@ def main() -> None:
         print(f"  {text[:40]!r}... want {want}: " + "; ".join(row))
     lstm = models["LSTM"]
     ex = cue.examples()[0]
-    q = cue.query_step(cue.read_text(cue.STORY_MARTHA).tokens)
+    q = cue.query_step(ex.labels)  # the '.' before She
     at = ex.labels.index("Martha")
     tr = trace(lstm.core, lstm.encode(ex.x[None]), interventions=[
         Clamp("forget", 0.0, steps=range(at + 1, len(ex.x)))])  # fmt: skip
-    p = torch.softmax(lstm.head(torch.as_tensor(tr.output, dtype=torch.float32))[0, q], -1)
+    p = torch.softmax(lstm.head(torch.as_tensor(tr.output, dtype=torch.float32))[0, q], -1).detach()
     p0 = compare.answer_probs(lstm, ex.x[None], q)
     print(
         f"Martha story, LSTM: {cue.ANSWERS[int(p0.argmax())]} ({p0.max():.4f}) -> forget shut "

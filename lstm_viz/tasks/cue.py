@@ -280,7 +280,7 @@ def examples(gap: int = 100, n: int = 2, seed: int = 0) -> list[Example]:
     out = [
         _typed(
             "Martha ... She (seed)",  # the name keeps old links (ex=martha-she-seed) working
-            STORY_MARTHA,
+            STORY_MARTHA.strip(". "),  # the story's sentence as typed, without its elisions
             "The story's sentence as typed. The name Martha decides the pronoun; at the '.' "
             "before 'She' the model must say She.",
         ),
