@@ -17,6 +17,7 @@ from lstm_viz import analysis, figures
 from lstm_viz.cells import SIGMOID_NAMES
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui import state
+from lstm_viz.ui.budget_cache import cached
 from lstm_viz.ui.common import show_error
 
 ORDER = {
@@ -160,7 +161,7 @@ def _window_ui(steps: int, n_units: int) -> tuple[int, int]:
     return (start, start + width)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(max_entries=8)  # budgeted: a figure holds its maps' data
 def heatmap_spec(
     trace_id: str,
     _tr: LSTMTrace,
@@ -178,7 +179,7 @@ def heatmap_spec(
     return fig.to_plotly_json()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(max_entries=8)  # budgeted: a figure holds its maps' data
 def overview_spec(
     trace_id: str,
     _tr: LSTMTrace,
