@@ -4,7 +4,7 @@ all against the real `streamlit run app.py` on loopback (run by bench/load.py; h
 - `heavy_beside_classroom`: `n` sessions step through shipped models (one press every THINK
   seconds, as a student clicking "next") first alone, then while one more session does the
   heaviest work the limits allow: the largest LSTM a model file under the upload limit can hold
-  at MAX_LAYERS layers, traced on MAX_STEPS steps, that trace exported as CSV, and a quick
+  at MAX_LAYERS layers, traced on MAX_STEPS steps, a CSV export at the row cap, and a quick
   forecast model trained for the most steps the Forecast view offers. Step times are returned
   for both phases.
 - `churn`: sessions opened and closed (each does one of bench/load.py's session kinds), with the
@@ -27,11 +27,15 @@ import st_client
 from st_client import Session, element_key
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from lstm_viz import limits
 from lstm_viz.limits import MAX_HIDDEN, MAX_LAYERS, MAX_STEPS, MAX_UPLOAD_BYTES
 
 THINK = 0.5  # seconds between one stepping session's presses
 SHIPPED = ("cue_lstm", "adding_gru", "adding_lstm", "cue_rnn_tanh", "chars_lstm")
 TRAIN_STEPS = 3000  # the Forecast view's largest "Training steps"
+# rows of the largest CSV export: the app's cap (issue 10) where this version has it; 1,000,000
+# otherwise, rather than the ~60 million rows of an uncapped export of the largest trace
+EXPORT_ROWS = getattr(limits, "MAX_EXPORT_ROWS", 1_000_000)
 TTL = 120  # server.disconnectedSessionTTL (Streamlit's default; .streamlit/config.toml keeps it)
 
 
@@ -134,6 +138,10 @@ async def heavy_session(
         if not s.has("lv_heatmaps"):
             out["errors"].append(f"no heatmaps for the largest model: {s.errors()}")
             return out
+        # the CSV export at its row cap: the input cut to the length whose trace fills it
+        out["csv steps"] = min(length, EXPORT_ROWS // (6 * hidden * layers))
+        s.set("lv_gen_length", double_value=float(out["csv steps"]))
+        await s.rerun()
         s.set("lv_export_kind", string_value="csv")
         await s.rerun()
         s.click("lv_export_prepare")
@@ -261,8 +269,9 @@ def _rerun_msg(s: Session) -> bytes:
 def report_heavy(r: dict, goal_ms: float = 500.0) -> list[str]:
     idle, heavy = (np.array(r[p]["times"]) * 1000 for p in ("idle", "heavy"))
     w = r["work"]
-    parts = ", ".join(
-        f"{k} {w[k]:.1f}" for k in ("trace s", "csv export s", "training s") if k in w
+    parts = (
+        ", ".join(f"{k} {w[k]:.1f}" for k in ("trace s", "csv export s", "training s") if k in w)
+        + f" (the export of {w.get('csv steps')} steps: {EXPORT_ROWS:,} rows at most)"
     )
     return [
         f"heavy session: nn.LSTM(1, {w['hidden']}, {w['layers']}) on {w['steps']} steps: {parts}"
