@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import time
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from lstm_viz import limits
 from lstm_viz.limits import MAX_HIDDEN, MAX_LAYERS, MAX_STEPS, MAX_UPLOAD_BYTES
 
-THINK = 0.5  # seconds between one stepping session's presses
+THINK = 1.0  # seconds between one stepping session's presses (a student reading the step)
 SHIPPED = ("cue_lstm", "adding_gru", "adding_lstm", "cue_rnn_tanh", "chars_lstm")
 TRAIN_STEPS = 3000  # the Forecast view's largest "Training steps"
 # rows of the largest CSV export: the app's cap (issue 10) where this version has it; 1,000,000
@@ -281,7 +282,8 @@ def report_heavy(r: dict, goal_ms: float = 500.0) -> list[str]:
         f"{goal_ms:.0f} ms)",
         f"  idle figure:     {len(idle)}, p50 {percentile(idle, 50):.0f} ms, p95 "
         f"{percentile(idle, 95):.0f} ms, max {idle.max(initial=0):.0f} ms",
-        f"  errors: {len(w['errors']) + len(r['idle']['errors']) + len(r['heavy']['errors'])}",
+        f"  errors: {len(w['errors']) + len(r['idle']['errors']) + len(r['heavy']['errors'])}; "
+        f"load average (all of the machine's users): {os.getloadavg()[0]:.1f}",
         *(f"    {e}" for e in w["errors"] + r["idle"]["errors"] + r["heavy"]["errors"]),
     ]
 
