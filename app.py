@@ -15,9 +15,10 @@ import logging
 import streamlit as st
 import torch
 
-from lstm_viz.ui import gates, state
+from lstm_viz.ui import classroom, gates, state
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.compare_view import compare_view
+from lstm_viz.ui.corpus_view import corpus_view
 from lstm_viz.ui.explain import explain_ui
 from lstm_viz.ui.export_panel import export_ui
 from lstm_viz.ui.find_cell_view import find_cell_view
@@ -31,11 +32,28 @@ from lstm_viz.ui.source import Source, source_ui
 from lstm_viz.ui.step import step_fragment
 
 log = logging.getLogger("lstm_viz")
+# presenter mode: no sidebar or header, less padding, larger type (Streamlit sizes text in rem)
+PRESENT_CSS = """<style>
+html {font-size: 20px}
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"]
+  {display: none}
+[data-testid="stMainBlockContainer"] {padding: 0.6rem 1.2rem 2rem; max-width: 100%}
+</style>"""
 
 
 def gates_view(src: Source, tr, preds, trace_id: str) -> None:
-    """Step through the input and watch every gate: heatmaps left, the cell at this step right."""
-    view = gates.view_ui(tr, src.x)
+    """Step through the input and watch every gate: heatmaps left, the cell at this step right
+    (in presenter mode the maps take most of the width, the other controls fold away)."""
+    present = state.place().present
+    if present:
+        with st.expander("More controls: layer, direction, unit order, pins"):
+            view = gates.view_ui(tr, src.x)
+    else:
+        view = gates.view_ui(tr, src.x)
+    if present:  # the maps across the page; the step and its cell below them
+        gates.heatmaps_panel(tr, trace_id, view)
+        step_fragment(src, tr, preds, view)
+        return
     left, right = st.columns([1.25, 1], gap="medium")
     with left:
         gates.heatmaps_panel(tr, trace_id, view)
@@ -50,6 +68,7 @@ VIEWS = {  # link id (see ui/place.py) -> the function that draws the view
     "memory": memory_view,
     "intervene": intervene_view,
     "find": find_cell_view,
+    "corpus": corpus_view,
     "compare": compare_view,
     "forecast": forecast_view,
     "lesson": lesson_view,
@@ -65,6 +84,9 @@ def main() -> None:
     st.set_page_config(page_title="lstm_viz", page_icon="🔬", layout="wide")
     torch.set_num_threads(1)  # a classroom server shares its cores between sessions
     fresh = state.is_fresh()  # this session's first run: the place came from the link
+    if state.place().present:
+        st.html(PRESENT_CSS)
+    classroom.banner()
     notes = st.container()
     src = source_ui()
     if src is None:
@@ -83,10 +105,18 @@ def main() -> None:
             st.info(plain(text), icon="ℹ️")
     digest = hashlib.sha256(src.x.tobytes() + "\x00".join(src.labels).encode()).hexdigest()
     trace_id = f"{src.model_key}:{digest[:16]}"
-    st.markdown(f"#### {plain(src.title)} · {tr.steps} steps")
+    present = state.place().present
+    if not present:
+        st.markdown(f"#### {plain(src.title)} · {tr.steps} steps")
     # only the chosen view runs: tabs would compute every view on every rerun
     titles = list(VIEW_TITLES.values())
-    st.segmented_control("View", titles, label_visibility="collapsed", **state.bind("view", titles))
+    nav, extra = st.columns([6, 1]) if present else (st.container(), None)
+    nav.segmented_control(
+        "View", titles, label_visibility="collapsed", **state.bind("view", titles)
+    )
+    if extra is not None:  # presenter mode: the sidebar is folded away, its classroom part is here
+        with extra.popover("Presenter", width="stretch"):
+            classroom.presenter_ui()
     view = state.place().view
     if view != "gates":  # the gates view shows the link beside its step controls
         state.link_ui()
@@ -101,6 +131,9 @@ def main() -> None:
             icon="⚠️",
         )
     state.write_link()
+    classroom.publish()
+    if classroom.following() and view != "gates":  # the gates view follows in its fragment
+        classroom.follow_fragment()
 
 
 if __name__ == "__main__":

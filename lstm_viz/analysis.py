@@ -1,6 +1,7 @@
 """Memory analysis on traces: what "long-term memory" means, measured.
 
-- retention: how much of what the cell wrote at step s is still in c_t (product of forget gates);
+- retention: how much of what the cell wrote at step s is still in c_t (product of forget gates;
+  for a GRU, of update gates), and what was written;
 - saliency: how strongly the output at step t depends on the input at each earlier step s
   (gradient norms; the "connectivity" view of Distill's "Visualizing memorization in RNNs");
 - saturation: per unit, how often a sigmoid gate sits below 0.1 or above 0.9
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -21,24 +23,50 @@ from lstm_viz.checks import whole_number
 from lstm_viz.trace_result import LSTMTrace
 
 
+class Retention(NamedTuple):
+    """What a gated state holds at one step, split by the step that wrote it (rows are steps)."""
+
+    kept: np.ndarray  # (S, H) share of the write at step first + row still in the state
+    written: np.ndarray  # (S, H) that write: i * g (LSTM cell), (1 - z) * n (GRU hidden)
+    gate: str  # the gate whose product is `kept`: "forget" (LSTM) or "update" (GRU)
+    first: int  # the step of row 0: 0 forward, `step` for direction 1 (it reads backwards)
+
+
 def retention(
     tr: LSTMTrace, layer: int, step: int, direction: int = 0, batch: int = 0
-) -> np.ndarray:
-    """Share of what the cell wrote at step s that survives in c_step, per unit.
+) -> Retention:
+    """Of what the memory state wrote at each step s, the share still in it at `step`, per unit.
 
-    Direction 0: rows s = 0..step, value prod(f_{s+1..step}) (1 at s = step) -> (step + 1, H).
-    Direction 1 reads backwards: rows s = step..T-1, value prod(f_{step..s-1}) -> (T - step, H).
+    LSTM: c_t = f_t c_(t-1) + i_t g_t, so the write at s is i_s g_s and its share left at `step`
+    is the product of the forget gates in between. GRU: h_t = z_t h_(t-1) + (1 - z_t) n_t has the
+    same form, with the update gate z as the forget gate and (1 - z_s) n_s as the write. Either
+    way, from the zero state, sum over rows of kept * written is the state at `step`.
+    Direction 0: rows s = 0..step, kept prod(f_{s+1..step}) (1 at s = step) -> (step + 1, H).
+    Direction 1 reads backwards: rows s = step..T-1, kept prod(f_{step..s-1}) -> (T - step, H).
+    A plain RNN has no such gate: ValueError.
     """
-    if tr.kind != "lstm":
-        raise ValueError(f"retention needs an LSTM's forget gate; this is a {tr.kind} trace")
-    forget = _one(tr, "forget", layer, direction, batch)  # (T, H)
+    v = lambda name: _one(tr, name, layer, direction, batch)  # noqa: E731  (T, H)
+    if tr.kind == "lstm":
+        gate, write = "forget", v("input") * v("candidate")
+    elif tr.kind == "gru":
+        gate, write = "update", (1.0 - v("update")) * v("new")
+    else:
+        raise ValueError(
+            "a plain RNN has no gate that keeps a value: its memory is spread through the "
+            "recurrent weights, so there is no exact share kept to draw (see saliency instead)"
+        )
+    keep = v(gate)
     _check_step(tr, step)
+    ones = np.ones((1, keep.shape[1]))
     if direction == 0:
-        later = forget[1 : step + 1][::-1]  # f_step, f_step-1, ..., f_1
-        kept = np.cumprod(np.vstack([np.ones((1, forget.shape[1])), later]), axis=0)[::-1]
-        return kept  # row s: prod f_{s+1..step}
-    earlier = forget[step : tr.steps - 1]  # f_step, ..., f_{T-2}
-    return np.cumprod(np.vstack([np.ones((1, forget.shape[1])), earlier]), axis=0)
+        later = keep[1 : step + 1][::-1]  # f_step, f_step-1, ..., f_1
+        kept = np.cumprod(np.vstack([ones, later]), axis=0)[::-1]  # row s: prod f_{s+1..step}
+        first = 0
+    else:
+        earlier = keep[step : tr.steps - 1]  # f_step, ..., f_{T-2}
+        kept = np.cumprod(np.vstack([ones, earlier]), axis=0)  # row s - step: prod f_{step..s-1}
+        first = step
+    return Retention(kept, write[first : first + kept.shape[0]], gate, first)
 
 
 def saturation(

@@ -11,19 +11,54 @@ import torch
 from torch import nn
 
 from lstm_viz import cells
+from lstm_viz.limits import whole_number  # noqa: F401  (imported from here across the engine)
 
 
 def module_kind(module) -> str:
+    """ "lstm", "gru" or "rnn" for a module the trace reproduces exactly, else a ValueError."""
     if isinstance(module, nn.LSTM):
-        return "lstm"
-    if isinstance(module, nn.GRU):
-        return "gru"
-    if isinstance(module, nn.RNN):
-        return "rnn"
-    raise ValueError(
-        f"lstm_viz.trace takes a torch.nn.LSTM, GRU or RNN, got {type(module).__name__}; "
-        "for a model that wraps one, pass its recurrent submodule (e.g. model.core)"
-    )
+        kind, base = "lstm", nn.LSTM
+    elif isinstance(module, nn.GRU):
+        kind, base = "gru", nn.GRU
+    elif isinstance(module, nn.RNN):
+        kind, base = "rnn", nn.RNN
+    else:
+        raise ValueError(
+            f"lstm_viz.trace takes a torch.nn.LSTM, GRU or RNN, got {type(module).__name__}; "
+            "for a model that wraps one, pass its recurrent submodule (e.g. model.core)"
+        )
+    _check_faithful(module, base)
+    return kind
+
+
+def _check_faithful(module, base) -> None:
+    """The trace recomputes torch's own equations: a subclass's own `forward` or a hook that
+    changes inputs or outputs would make module(x) differ from the trace with no word."""
+    inner = f"pass the inner torch.nn.{base.__name__} itself"
+    if type(module).forward is not base.forward:
+        raise ValueError(
+            f"{type(module).__name__} overrides forward(), so its output is not the plain "
+            f"{base.__name__}'s the trace computes; {inner} (whole models: lstm_viz.trace_model)"
+        )
+    from torch.nn.modules import module as torch_module
+
+    hooks = {
+        "forward hook": module._forward_hooks,
+        "forward pre-hook": module._forward_pre_hooks,
+        "global forward hook": torch_module._global_forward_hooks,
+        "global forward pre-hook": torch_module._global_forward_pre_hooks,
+    }
+    found = [name for name, registered in hooks.items() if registered]
+    if found:
+        raise ValueError(
+            f"the module has a {found[0]} registered, which the trace would not run; remove it "
+            f"(handle.remove()) or {inner} without hooks"
+        )
+    params = list(module.parameters())
+    if any(p.device.type != "cpu" for p in params):
+        raise ValueError("the module's weights are not on the CPU; pass module.cpu()")
+    if any(not p.is_floating_point() or p.is_complex() for p in params):
+        raise ValueError("the module's weights must be real floats; pass module.float()")
 
 
 def module_config(module, kind) -> dict:
@@ -50,10 +85,7 @@ def traced_names(kind, cfg) -> list[str]:
 def as_batch(module, x) -> tuple[torch.Tensor, bool]:
     """x as a (B, T, F) tensor in the module's dtype, and whether it was batched."""
     dtype = module.weight_ih_l0.dtype
-    try:
-        x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"input must be a numeric array or tensor ({err})") from None
+    x = as_tensor(x, "input")
     if not (x.is_floating_point() or x.dtype in (torch.int32, torch.int64)):
         raise ValueError(f"input must be numeric, got {x.dtype}; token models embed ids first")
     x = x.detach().to(dtype)
@@ -73,6 +105,8 @@ def as_batch(module, x) -> tuple[torch.Tensor, bool]:
         )
     if x.shape[1] == 0:
         raise ValueError("input has 0 steps; give at least one step")
+    if x.shape[0] == 0:
+        raise ValueError("the batch holds 0 sequences; give at least one")
     if not torch.isfinite(x).all():
         raise ValueError("input contains NaN or inf; clean or fill those values first")
     return x.contiguous(), batched
@@ -91,7 +125,10 @@ def initial_state(module, kind, state, b, batched, dtype):
     sizes = (h_size, module.hidden_size)
     out = []
     for part, size, label in zip(parts, sizes, ("h0", "c0"), strict=False):
-        p = torch.as_tensor(np.asarray(part) if not torch.is_tensor(part) else part).to(dtype)
+        p = as_tensor(part, label)
+        if not (p.is_floating_point() or p.dtype in (torch.int32, torch.int64)):
+            raise ValueError(f"{label} must hold real numbers, got {p.dtype}")
+        p = p.to(dtype)
         p = p if batched else p[:, None]
         if tuple(p.shape) != (n, b, size):
             want = (n, b, size) if batched else (n, size)
@@ -102,9 +139,25 @@ def initial_state(module, kind, state, b, batched, dtype):
     return out[0], (out[1] if kind == "lstm" else None)
 
 
-def whole_number(value, what: str) -> int:
-    """`value` as an int if it is a whole number (int or numpy integer, not bool), else a
-    ValueError: a float or a string here is a mistake that indexing would hide or crash on."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{what} must be a whole number, got {value!r}; e.g. {what}=0")
-    return int(value)
+def as_tensor(x, what: str) -> torch.Tensor:
+    """x (array, tensor or nested lists) as a dense CPU tensor, else a ValueError."""
+    try:
+        t = x if torch.is_tensor(x) else torch.as_tensor(np.asarray(x))
+    except (TypeError, ValueError, RuntimeError, OverflowError) as err:
+        raise ValueError(f"{what} must be a numeric array or tensor ({err})") from None
+    if t.device.type != "cpu":
+        raise ValueError(f"{what} is on {t.device.type}; pass it on the CPU (x.cpu())")
+    if t.layout != torch.strided:
+        raise ValueError(f"{what} is a {t.layout} tensor; pass a dense one (x.to_dense())")
+    return t.detach()
+
+
+def check_labels(labels, t: int) -> list[str] | None:
+    """One string per step, or None."""
+    if labels is None:
+        return None
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
+        raise ValueError("labels must be a list of strings, one per step")
+    if len(labels) != t:
+        raise ValueError(f"got {len(labels)} labels for {t} steps; give one label per step")
+    return [str(s) for s in labels]

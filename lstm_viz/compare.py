@@ -66,7 +66,7 @@ def cue_sequence(word: str, gap: int, seed: int = 0, clause: int = 0) -> CueInpu
 def answer_probs(model: SequenceModel, ids: np.ndarray, step: int) -> np.ndarray:
     """Softmax over the answers (n_answers,) at `step`."""
     logits = model(torch.as_tensor(ids))[0, step]  # (n_answers,)
-    return torch.softmax(logits.double(), -1).numpy()
+    return model.readout(logits)
 
 
 def float64_copy(model: SequenceModel) -> SequenceModel:

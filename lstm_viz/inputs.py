@@ -1,5 +1,6 @@
 """What a user hands the app, turned into model inputs: typed text, numbers, CSV files and
-generated series (uploaded model files: `lstm_viz.model_files`, limits: `lstm_viz.limits`).
+generated series (CSV parsing: `lstm_viz.csv_files`, uploaded model files:
+`lstm_viz.model_files`, limits: `lstm_viz.limits`; all importable from here).
 
 No Streamlit here: every function takes plain values and returns arrays (or a module), and bad
 input raises a ValueError whose message says what to change, so the app can show it as is and a
@@ -8,8 +9,6 @@ notebook gets the same message.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from torch import nn
 
 # the limits and the model-file loader live in their own modules; importable from here as before
 from lstm_viz import limits
+from lstm_viz.csv_files import CsvTable, column_values, read_csv, read_csv_table  # noqa: F401
 from lstm_viz.limits import MAX_COLUMNS, MAX_HIDDEN, MAX_STEPS, MAX_UPLOAD_BYTES  # noqa: F401
 from lstm_viz.model_files import core_from_state_dict, load_model_file  # noqa: F401
 from lstm_viz.models import SequenceModel
@@ -34,8 +34,14 @@ def text_input(model: SequenceModel | nn.Module, text: str) -> UserInput:
     """Typed text -> input: the task's own tokenizer for token models, numbers otherwise."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError("the text is empty; type a sentence (or numbers for a numeric model)")
-    if not isinstance(model, SequenceModel) or not model.is_token_model:
-        return numbers_input(model, parse_numbers(text))
+    if not getattr(model, "is_token_model", False):
+        need = input_size(model)
+        return numbers_input(model, parse_numbers(text) if need == 1 else parse_rows(text, need))
+    if not isinstance(model, SequenceModel):  # a loaded model has ids but no vocabulary
+        ids = parse_numbers(text)
+        if not np.array_equal(ids, np.round(ids)) or (ids < 0).any():
+            raise ValueError("this model reads token ids: type whole numbers 0, 1, 2, ...")
+        return UserInput(ids.astype(np.int64), [str(int(i)) for i in ids])
     task = task_for(model)
     reads = task.reads if task is not None else None
     if reads == "characters":
@@ -71,16 +77,50 @@ def parse_numbers(text: str) -> np.ndarray:
     return arr
 
 
+def parse_rows(text: str, width: int) -> np.ndarray:
+    """Typed numbers for a model reading `width` per step: one step per line, `width` numbers on
+    each (spaces or commas); a line of another width is refused, never padded."""
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    limits.check_length(len(lines))
+    rows = []
+    for k, line in enumerate(lines, 1):
+        row = parse_numbers(line)
+        if len(row) != width:
+            raise ValueError(
+                f"line {k} has {len(row)} number(s); this model reads {width} per step: type "
+                f"{width} numbers on each line, one line per step"
+            )
+        rows.append(row)
+    return np.vstack(rows)
+
+
+def number_format(model) -> str:
+    """How to type numbers for this model, e.g. '10 numbers per step, one step per line'."""
+    need = input_size(model)
+    if need == 1:
+        return "one number per step (spaces or commas)"
+    return f"{need} numbers per step, one step per line"
+
+
 def input_size(model: SequenceModel | nn.Module) -> int:
     """Features per step the model reads (for a token model: 1 id)."""
+    if getattr(model, "is_token_model", False):
+        return 1
     if isinstance(model, SequenceModel):
-        return 1 if model.is_token_model else model.config.input_size
+        return model.config.input_size
     return model.input_size
 
 
 def numbers_input(model: SequenceModel | nn.Module, values: np.ndarray) -> UserInput:
     """Raw values (T,) or (T, F) -> input; a forecast model's own scaling is applied first."""
-    values = np.asarray(values, dtype=np.float64)
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            "the values must be numbers shaped (T,) or (T, F); drop text cells"
+        ) from None
+    if values.ndim not in (1, 2) or values.size == 0:
+        raise ValueError(f"the values have shape {values.shape}; give (T,) or (T, F) numbers")
     if values.ndim == 1:
         values = values[:, None]
     if not np.isfinite(values).all():
@@ -125,13 +165,26 @@ def _finite32(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _count(value, what: str, lo: int, hi: int) -> int:
+    """An int in lo..hi from an int-like value (a widget's int, "30" from a link), else a
+    ValueError that states the range."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            f"{what} {str(value)[:20]!r} is not a whole number; choose {lo}..{hi}"
+        ) from None
+    if not lo <= n <= hi:
+        raise ValueError(f"{what} {n} out of range; choose {lo}..{hi}")
+    return n
+
+
 def generated_series(length: int, seed: int = 0, noise: float = 0.1) -> np.ndarray:
     """A seeded mix of two sines plus Gaussian noise, (length,) float64."""
-    if not 1 <= int(length) <= MAX_STEPS:
-        raise ValueError(f"length {length} out of range; choose 1..{MAX_STEPS}")
-    if not 0 <= noise <= 10:
-        raise ValueError(f"noise {noise} out of range; choose 0..10")
-    rng = np.random.default_rng(int(seed))
+    length = _count(length, "length", 1, MAX_STEPS)
+    if not limits.is_real(noise) or not 0 <= noise <= 10:
+        raise ValueError(f"noise {str(noise)[:20]} out of range; choose 0..10")
+    rng = np.random.default_rng(_count(seed, "seed", 0, 2**63 - 1))
     t = np.arange(int(length))
     period = rng.uniform(12, 48)
     wave = np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
@@ -141,79 +194,13 @@ def generated_series(length: int, seed: int = 0, noise: float = 0.1) -> np.ndarr
 
 def generated_tokens(model: SequenceModel, length: int, seed: int = 0) -> UserInput:
     """Random tokens from a token model's vocabulary (seeded): a sequence the model never saw."""
-    if not 1 <= int(length) <= MAX_STEPS:
-        raise ValueError(f"length {length} out of range; choose 1..{MAX_STEPS}")
+    length = _count(length, "length", 1, MAX_STEPS)
+    seed = _count(seed, "seed", 0, 2**63 - 1)
     vocab = model.config.vocab
-    ids = np.random.default_rng(int(seed)).integers(0, len(vocab), int(length)).astype(np.int64)
+    ids = np.random.default_rng(seed).integers(0, len(vocab), length).astype(np.int64)
     task = task_for(model)
     if task is not None and task.step_labels is not None:
         labels = [str(s) for s in task.step_labels("".join(vocab[i] for i in ids))]
     else:
         labels = [vocab[i] for i in ids]
     return UserInput(ids, labels)
-
-
-def read_csv(data: bytes) -> dict[str, np.ndarray]:
-    """Numeric columns of a CSV file, by header; non-numeric columns are left out."""
-    import pandas as pd  # streamlit depends on pandas; imported late to keep `import` fast
-
-    limits.check_upload_size(len(data), "CSV file", "keep only the rows and columns you need")
-    if not data.strip():
-        raise ValueError("the CSV file is empty; give a header row and at least one value row")
-    if b"\x00" in data[:4096]:
-        raise ValueError(
-            "this is not a text CSV file (it holds binary bytes, or is UTF-16); "
-            "export it as CSV in UTF-8"
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")  # a legacy export: every byte maps to some character
-    try:  # the delimiter from the first lines; a single column has none: read it as commas
-        sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
-    except csv.Error:
-        sep = ","
-    columns = text.split("\n", 1)[0].count(sep) + 1  # pandas takes seconds per 100k columns
-    if columns > MAX_COLUMNS:
-        raise ValueError(
-            f"the CSV has {columns} columns; the app reads at most {MAX_COLUMNS}: "
-            "keep only the columns you need"
-        )
-    # a semicolon file is usually a decimal-comma export (1,5); "1.5" still reads as a number
-    decimal = "," if sep == ";" else "."
-    try:
-        frame = pd.read_csv(io.StringIO(text), nrows=MAX_STEPS + 1, sep=sep, decimal=decimal)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as err:
-        raise ValueError(
-            f"could not read the CSV ({str(err).strip()}); give comma-separated columns"
-        ) from None
-    if len(frame) == 0:
-        raise ValueError("the CSV has a header but no rows; add at least one row of values")
-    if len(frame) > MAX_STEPS:
-        raise ValueError(
-            f"the CSV has more than {MAX_STEPS} rows; the app traces at most "
-            f"{MAX_STEPS} steps: keep the part you want to look at"
-        )
-    columns = {}
-    for name in frame.columns:
-        col = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
-        if np.isfinite(col).sum() > 0 and np.isfinite(col).mean() >= 0.5:
-            columns[str(name)] = col
-    if not columns:
-        raise ValueError("the CSV has no numeric column; give at least one column of numbers")
-    return columns
-
-
-def column_values(columns: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
-    """The chosen columns as (T, F), refusing NaN / inf with the row numbers to fix."""
-    if not names:
-        raise ValueError("pick at least one column")
-    missing = [n for n in names if n not in columns]
-    if missing:
-        raise ValueError(f"no numeric column {missing[0]!r}; choose one of {list(columns)}")
-    values = np.column_stack([columns[n] for n in names])
-    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
-    if len(bad):
-        rows = ", ".join(str(r + 2) for r in bad[:5])  # +2: 1-based, after the header line
-        raise ValueError(f"rows {rows} hold empty, text, NaN or inf values; fill or drop them")
-    return values

@@ -7,6 +7,7 @@ and "hidden" to 0 is an ablation of those units.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import torch
 
 from lstm_viz.cells import SIGMOID_NAMES, TANH_NAMES
 from lstm_viz.checks import whole_number
+from lstm_viz.limits import MAX_CLAMP_INDICES, MAX_STATE_CLAMP
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,15 @@ class Clamp:
     direction: int | None = None
 
     def __post_init__(self):
+        if not isinstance(self.name, str):
+            raise ValueError(f"Clamp name must be a string such as 'forget', got {self.name!r}")
         number = (int, float, np.integer, np.floating)
         if isinstance(self.value, (bool, np.bool_)) or not isinstance(self.value, number):
             raise ValueError(f"Clamp value must be a number, got {self.value!r}")
-        value = float(self.value)
+        try:
+            value = float(self.value)
+        except OverflowError:  # an int past float's range, e.g. 10**400
+            value = float("inf")
         object.__setattr__(self, "value", value)
         if value != value or abs(value) == float("inf"):
             raise ValueError("Clamp value must be finite; use a number such as 0.0 or 1.0")
@@ -47,18 +54,55 @@ class Clamp:
             )
         if self.name in TANH_NAMES and not -1.0 <= value <= 1.0:
             raise ValueError(f"{self.name!r} is a tanh output in -1..1; got {value}")
-        # freeze iterables (a range or generator would be consumed once otherwise)
+        if abs(value) > MAX_STATE_CLAMP:
+            # an LSTM's cell moves by at most 1 per step (|i * g| <= 1) and a tanh network's
+            # hidden state stays in -1..1: far larger values only overflow float32 downstream
+            raise ValueError(
+                f"Clamp value {value:g} for {self.name!r} is out of range; states take values "
+                f"in -{MAX_STATE_CLAMP:g}..{MAX_STATE_CLAMP:g} (e.g. 0 to ablate a unit)"
+            )
+        object.__setattr__(self, "layer", whole_number(self.layer, "Clamp layer"))
+        if self.direction is not None:
+            object.__setattr__(self, "direction", whole_number(self.direction, "Clamp direction"))
         for field_name in ("steps", "units"):
-            given = getattr(self, field_name)
-            if given is None:
-                continue
-            if isinstance(given, (int, np.integer, str)):
-                raise ValueError(
-                    f"Clamp {field_name} must be a list or range, got {given!r}; "
-                    f"e.g. {field_name}=[{given!s}] or {field_name}=range(10, 20)"
-                )
-            items = tuple(whole_number(v, f"each of Clamp {field_name}") for v in given)
-            object.__setattr__(self, field_name, items)
+            object.__setattr__(self, field_name, _indices(getattr(self, field_name), field_name))
+
+
+def _indices(given, field_name: str) -> range | tuple[int, ...] | None:
+    """A Clamp's steps or units, frozen (a generator would be consumed once otherwise): a range
+    stays a range, checked arithmetically later, so range(10**12) costs nothing; anything else
+    becomes a tuple of at most MAX_CLAMP_INDICES whole numbers."""
+    if given is None:
+        return None
+    if isinstance(given, (int, np.integer, str, bytes)):
+        raise ValueError(
+            f"Clamp {field_name} must be a list or range, got {given!r}; "
+            f"e.g. {field_name}=[{given!s}] or {field_name}=range(10, 20)"
+        )
+    if isinstance(given, range):
+        return given
+    try:
+        items = list(itertools.islice(iter(given), MAX_CLAMP_INDICES + 1))
+    except TypeError:
+        raise ValueError(
+            f"Clamp {field_name} must be a list or range, got {type(given).__name__}"
+        ) from None
+    if len(items) > MAX_CLAMP_INDICES:
+        raise ValueError(
+            f"Clamp {field_name} lists more than {MAX_CLAMP_INDICES:,} items; "
+            f"pass a range instead, e.g. {field_name}=range(0, 5000)"
+        )
+    return tuple(whole_number(v, f"each of Clamp {field_name}") for v in items)
+
+
+def _outside(indices: range | tuple[int, ...], n: int) -> list[int]:
+    """Up to five of `indices` outside 0..n-1; a range is checked by its ends only."""
+    if isinstance(indices, range):
+        if not indices:
+            return []
+        ends = (indices[0], indices[-1])
+        return [i for i in ends if not 0 <= i < n]
+    return [i for i in indices if not 0 <= i < n][:5]
 
 
 class ClampPlan:
@@ -133,12 +177,12 @@ def validate_clamps(
             )
         if c.direction is not None and c.direction not in range(directions):
             raise ValueError(f"Clamp direction {c.direction} out of range; use 0..{directions - 1}")
-        bad_steps = [s for s in c.steps or () if not 0 <= s < steps]
+        bad_steps = _outside(c.steps or (), steps)
         if bad_steps:
             raise ValueError(
                 f"Clamp steps {bad_steps[:5]} out of range; the input has {steps} steps"
             )
-        bad_units = [u for u in c.units or () if not 0 <= u < units[c.name]]
+        bad_units = _outside(c.units or (), units[c.name])
         if bad_units:
             raise ValueError(
                 f"Clamp units {bad_units[:5]} out of range; {c.name!r} has {units[c.name]} units"

@@ -17,13 +17,14 @@ import torch
 from torch import nn
 
 from lstm_viz.limits import (
-    MAX_HIDDEN,
     MAX_LAYERS,
     MAX_WEIGHT_BYTES,
     check_upload_size,
+    listing,
     mb,
 )
-from lstm_viz.models import SequenceModel, load_checkpoint
+from lstm_viz.models import SequenceModel, checkpoint_model
+from lstm_viz.validate import check_core_sizes
 
 _GATES = {"lstm": 4, "gru": 3, "rnn": 1}  # rows of weight_ih per hidden unit, per core kind
 _ARTICLE = {"lstm": "an", "gru": "a", "rnn": "an"}
@@ -34,6 +35,19 @@ def load_model_file(data: bytes, kind: str = "auto") -> SequenceModel | nn.Modul
 
     Loaded with torch.load(weights_only=True): a file can hold tensors, never code to run.
     """
+    blob = read_torch_blob(data)
+    if isinstance(blob, dict):
+        _check_tensor_bytes(blob.get("state_dict", blob))
+    if isinstance(blob, dict) and "config_json" in blob:
+        return checkpoint_model(blob)  # the same checks as lstm_viz.load_checkpoint
+    if isinstance(blob, nn.Module) or not isinstance(blob, dict):
+        raise ValueError("the file holds no state_dict; save one with torch.save(m.state_dict())")
+    return core_from_state_dict(blob, kind)
+
+
+def read_torch_blob(data: bytes) -> object:
+    """What torch.save wrote, read with weights_only=True after the size checks (tensors, plain
+    containers and numbers only: never code)."""
     check_upload_size(len(data), "model file", "save only the recurrent layer's state_dict")
     _check_archive(data)
     try:
@@ -45,18 +59,7 @@ def load_model_file(data: bytes, kind: str = "auto") -> SequenceModel | nn.Modul
             f"could not read this file as PyTorch weights ({type(err).__name__}); upload a "
             "state_dict saved with torch.save(lstm.state_dict(), path) or an lstm_viz checkpoint"
         ) from None
-    if isinstance(blob, dict):
-        _check_tensor_bytes(blob.get("state_dict", blob))
-    if isinstance(blob, dict) and "config_json" in blob:
-        import tempfile
-
-        with tempfile.NamedTemporaryFile(suffix=".pt") as f:  # load_checkpoint reads a path
-            f.write(data)
-            f.flush()
-            return load_checkpoint(f.name)
-    if isinstance(blob, nn.Module) or not isinstance(blob, dict):
-        raise ValueError("the file holds no state_dict; save one with torch.save(m.state_dict())")
-    return core_from_state_dict(blob, kind)
+    return blob
 
 
 def _check_archive(data: bytes) -> None:
@@ -103,22 +106,39 @@ def _check_tensor_bytes(state: object) -> None:
         )
 
 
-def core_from_state_dict(state: dict, kind: str = "auto") -> nn.Module:
-    """Build the nn.LSTM / GRU / RNN a state_dict belongs to (sizes read from its shapes)."""
+def core_from_state_dict(state: dict, kind: str = "auto", nonlinearity: str = "tanh") -> nn.Module:
+    """Build the nn.LSTM / GRU / RNN a state_dict belongs to (sizes read from its shapes); an
+    RNN's nonlinearity is not in its weights, so the caller states it."""
+    if not isinstance(state, dict):
+        raise ValueError("expected a state_dict (a dict of tensors); save one with m.state_dict()")
+    if not all(isinstance(k, str) for k in state):
+        bad = [k for k in state if not isinstance(k, str)]
+        raise ValueError(
+            f"the state_dict has keys that are not names ({listing(bad, 3)}); save it with "
+            "torch.save(lstm.state_dict(), path)"
+        )
     state = {k.removeprefix("core.").removeprefix("lstm."): v for k, v in state.items()}
     if "weight_ih_l0" not in state or "weight_hh_l0" not in state:
-        keys = ", ".join(list(state)[:5])
         raise ValueError(
-            f"this state_dict has no weight_ih_l0 / weight_hh_l0 (keys: {keys}); upload the "
-            "state_dict of an nn.LSTM, nn.GRU or nn.RNN itself"
+            f"this state_dict has no weight_ih_l0 / weight_hh_l0 (keys: {listing(state, 5)}); "
+            "upload the state_dict of an nn.LSTM, nn.GRU or nn.RNN itself"
         )
     if not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError("the state_dict holds values that are not tensors; re-save it")
     _check_tensor_bytes(state)
+    for name, t in state.items():  # shapes are read below: a 0-D or 3-D "weight" is refused
+        want = 2 if name.startswith("weight_") else 1 if name.startswith("bias_") else t.dim()
+        if t.dim() != want:
+            raise ValueError(
+                f"tensor {name} is {t.dim()}-D with shape {tuple(t.shape)}; an nn.LSTM / GRU / "
+                f"RNN keeps it {want}-D: upload the module's own state_dict, unchanged"
+            )
     w_ih, w_hh = state["weight_ih_l0"], state["weight_hh_l0"]
     proj = state["weight_hr_l0"].shape[0] if "weight_hr_l0" in state else 0
     hidden = state["weight_hr_l0"].shape[1] if proj else w_hh.shape[1]
     rows = w_ih.shape[0]
+    if hidden == 0 or w_ih.shape[1] == 0:
+        raise ValueError("the state_dict has a size of 0 (no units or no inputs); re-save it")
     guess = {v * hidden: k for k, v in _GATES.items()}.get(rows)
     if kind == "auto":
         if guess is None:
@@ -135,11 +155,6 @@ def core_from_state_dict(state: dict, kind: str = "auto") -> nn.Module:
             f"weight_ih_l0 has {rows} rows but {_ARTICLE[kind]} {kind.upper()} with hidden size "
             f"{hidden} needs {_GATES[kind] * hidden}{seen}; choose the right core"
         )
-    if hidden > MAX_HIDDEN:
-        raise ValueError(
-            f"hidden size {hidden} is over the app's limit of {MAX_HIDDEN} units; "
-            "upload a smaller model"
-        )
     found = {int(m.group(1)) for k in state if (m := re.fullmatch(r"weight_ih_l(\d+)", k))}
     layers = len(found)
     if found != set(range(layers)) or layers > MAX_LAYERS:
@@ -147,6 +162,7 @@ def core_from_state_dict(state: dict, kind: str = "auto") -> nn.Module:
             f"the state_dict has layers {sorted(found)[:8]}; the app takes layers 0, 1, ... "
             f"up to {MAX_LAYERS} in all: upload a whole nn.LSTM / GRU / RNN state_dict"
         )
+    check_core_sizes(w_ih.shape[1], hidden, layers, proj, what="the state_dict")
     kw = dict(
         input_size=w_ih.shape[1],
         hidden_size=hidden,
@@ -159,7 +175,7 @@ def core_from_state_dict(state: dict, kind: str = "auto") -> nn.Module:
     elif kind == "gru":
         module = nn.GRU(**kw)
     else:
-        module = nn.RNN(nonlinearity="tanh", **kw)
+        module = nn.RNN(nonlinearity=nonlinearity, **kw)
     try:
         module.load_state_dict(state)
     except RuntimeError as err:

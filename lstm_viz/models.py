@@ -4,7 +4,8 @@ A model is encoder -> recurrent core -> head:
 - encoder: `nn.Linear` for numeric series, `nn.Embedding` for tokens (when `vocab` is set);
 - core: a plain `torch.nn.LSTM`, `nn.GRU` or `nn.RNN` (batch_first), so `lstm_viz.trace` works on
   it unchanged and a state_dict of the core moves to any other PyTorch code;
-- head: `nn.Linear` applied at every step.
+- head: `nn.Linear` applied at every step; `readout` turns its outputs into class
+  probabilities, or values in the data's units through the model's `Scaling`.
 
 Checkpoints are a dict of tensors and plain JSON-able values loaded with
 `torch.load(..., weights_only=True)`: loading never executes code from the file.
@@ -20,6 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+
+from lstm_viz.limits import MAX_WEIGHT_BYTES, listing, mb
+from lstm_viz.scaling import Scaling
+from lstm_viz.validate import check_config
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 CORES = ("lstm", "gru", "rnn_tanh", "rnn_relu")
@@ -70,8 +75,18 @@ class SequenceModel(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Core input (B, T, core_in) from ids (B, T) / (T,) or values (B, T, F) / (T, F)."""
+        x = _cpu_tensor(x)
         if self.is_token_model:
-            x = torch.as_tensor(x, dtype=torch.long)
+            if (
+                x.is_complex()
+                or x.dtype == torch.bool
+                or (x.is_floating_point() and not torch.equal(x, x.round()))
+            ):
+                raise ValueError(
+                    f"token ids must be whole numbers, got {x.dtype}; encode text with the "
+                    "model's own tokens (tokens_to_ids)"
+                )
+            x = x.to(torch.long)
             if x.dim() == 1:
                 x = x[None]
             if x.numel() and not 0 <= int(x.min()) <= int(x.max()) < len(self.config.vocab):
@@ -80,15 +95,17 @@ class SequenceModel(nn.Module):
                     "encode text with the model's own tokens (tokens_to_ids)"
                 )
         else:
-            x = torch.as_tensor(x, dtype=torch.float32)
+            if x.is_complex() or x.dtype == torch.bool:
+                raise ValueError(f"the model reads real numbers, got {x.dtype}; pass floats")
+            x = x.to(torch.float32)
             if x.dim() == 1:  # a single univariate series (T,)
                 x = x[:, None]
             if x.dim() == 2:
                 x = x[None]
-            if x.shape[-1] != self.config.input_size:
+            if x.dim() != 3 or x.shape[-1] != self.config.input_size:
                 raise ValueError(
-                    f"the model reads {self.config.input_size} feature(s) per step, got "
-                    f"{x.shape[-1]}; pass values shaped (T, {self.config.input_size})"
+                    f"the model reads {self.config.input_size} feature(s) per step, got shape "
+                    f"{tuple(x.shape)}; pass values shaped (T, {self.config.input_size})"
                 )
         return self.encoder(x)
 
@@ -117,6 +134,22 @@ class SequenceModel(nn.Module):
             self.train(was_training)
         return tr, preds
 
+    def readout(self, preds) -> np.ndarray:
+        """What the head's outputs (..., output_size) mean, as float64 of the same shape: class
+        probabilities (a softmax over the last axis) when the head scores several classes;
+        values in the data's original units for a forecast model (its `Scaling`); else the
+        outputs as they are (e.g. the adding problem's sum)."""
+        out = torch.as_tensor(np.asarray(preds), dtype=torch.float64)
+        if out.dim() == 0 or out.shape[-1] != self.config.output_size:
+            raise ValueError(
+                f"readout takes the model's outputs (..., {self.config.output_size}), got shape "
+                f"{tuple(out.shape)}; pass what model(x) or model.trace(x)[1] returns"
+            )
+        if self.config.output_size > 1:
+            return torch.softmax(out, dim=-1).numpy()
+        scaling = Scaling.of(self.config.extra)
+        return out.numpy() if scaling is None else scaling.to_original(out.numpy())
+
     def tokens_to_ids(self, tokens: list[str]) -> list[int]:
         """Ids for tokens; unknown tokens raise a ValueError that names them."""
         if not self.is_token_model:
@@ -124,10 +157,9 @@ class SequenceModel(nn.Module):
         index = {t: i for i, t in enumerate(self.config.vocab)}
         unknown = sorted({t for t in tokens if t not in index})
         if unknown:
-            shown = ", ".join(repr(t) for t in unknown[:10])
             raise ValueError(
-                f"the model has never seen {shown}; use only its vocabulary "
-                f"({len(self.config.vocab)} tokens, e.g. {', '.join(self.config.vocab[:8])})"
+                f"the model has never seen {listing(unknown)}; use only its vocabulary "
+                f"({len(self.config.vocab)} tokens, e.g. {listing(self.config.vocab, 8)})"
             )
         return [index[t] for t in tokens]
 
@@ -142,7 +174,9 @@ def save_checkpoint(model: SequenceModel, path: str | Path, metrics: dict | None
 
 
 def load_checkpoint(path: str | Path) -> SequenceModel:
-    """Load a checkpoint written by `save_checkpoint`; never executes code from the file."""
+    """Load a checkpoint written by `save_checkpoint`; never executes code from the file.
+
+    Every size and `extra` field is checked (lstm_viz.validate) before anything is built."""
     try:
         with warnings.catch_warnings():  # torch's notes on odd pickle protocols: not for users
             warnings.simplefilter("ignore")
@@ -152,31 +186,48 @@ def load_checkpoint(path: str | Path) -> SequenceModel:
             f"could not read {Path(path).name} as an lstm_viz checkpoint ({type(err).__name__}); "
             "save one with lstm_viz.models.save_checkpoint or upload a plain nn.LSTM state_dict"
         ) from None
+    return checkpoint_model(blob)
+
+
+def checkpoint_model(blob) -> SequenceModel:
+    """The model of a loaded checkpoint dict {config_json, state_dict}, after every check."""
     if not isinstance(blob, dict) or "config_json" not in blob or "state_dict" not in blob:
         raise ValueError(
             "this file is not an lstm_viz checkpoint (no config_json/state_dict); "
             "save one with lstm_viz.models.save_checkpoint"
         )
+    if not isinstance(blob["config_json"], str):
+        raise ValueError("the checkpoint's config_json is not text; re-save the model")
     try:
-        config = ModelConfig(**json.loads(blob["config_json"]))
+        fields = json.loads(blob["config_json"])
+        if not isinstance(fields, dict):
+            raise TypeError(f"a JSON {type(fields).__name__}, not an object")
+        config = ModelConfig(**fields)
+    except RecursionError:  # json recurses once per nesting level: "[[[[...]]]]" overflows it
+        raise ValueError(
+            "the checkpoint's config is nested too deeply; re-save the model"
+        ) from None
     except (TypeError, ValueError) as err:  # JSONDecodeError is a ValueError
         raise _bad_config(err) from None
-    texts = (config.vocab or [], config.output_labels or [])
-    if not all(isinstance(t, list) and all(isinstance(s, str) for s in t) for t in texts):
-        raise ValueError("the checkpoint's vocab / output_labels are not lists of strings; re-save")
-    if not isinstance(config.task, str) or not isinstance(config.extra, dict):
-        raise ValueError("the checkpoint's task / extra fields are malformed; re-save the model")
+    check_config(config)
     state = blob["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError("the checkpoint's state_dict is not a dict of tensors; re-save the model")
-    if not isinstance(config.num_layers, int) or not 1 <= config.num_layers <= len(state):
-        raise ValueError(f"the checkpoint's config has {config.num_layers!r} layers; re-save it")
+    if not all(isinstance(k, str) for k in state):
+        raise ValueError("the checkpoint's state_dict has keys that are not names; re-save it")
     # shapes first, on the meta device: a config that claims a huge model allocates nothing
     try:
         with torch.device("meta"):
-            expected = {k: tuple(v.shape) for k, v in SequenceModel(config).state_dict().items()}
+            expected = {k: v for k, v in SequenceModel(config).state_dict().items()}
     except (TypeError, ValueError, RuntimeError) as err:
         raise _bad_config(err) from None
+    claimed = sum(v.numel() * 4 for v in expected.values())  # float32, as SequenceModel builds
+    if claimed > MAX_WEIGHT_BYTES:
+        raise ValueError(
+            f"the checkpoint's config describes {mb(claimed)} of weights; the limit is "
+            f"{MAX_WEIGHT_BYTES // 2**20} MB: train a smaller model"
+        )
+    expected = {k: tuple(v.shape) for k, v in expected.items()}
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
     if missing or extra:
@@ -201,6 +252,19 @@ def load_checkpoint(path: str | Path) -> SequenceModel:
     model.load_state_dict(state)
     model.eval()
     return model
+
+
+def _cpu_tensor(x) -> torch.Tensor:
+    """x as a dense CPU tensor, or a ValueError that says what to pass instead."""
+    try:
+        t = x if torch.is_tensor(x) else torch.as_tensor(np.asarray(x))
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"the input must be a numeric array or tensor ({err})") from None
+    if t.device.type != "cpu" or t.layout != torch.strided:
+        raise ValueError(
+            f"the input is a {t.device.type} {t.layout} tensor; pass a dense CPU one (x.cpu())"
+        )
+    return t.detach()
 
 
 def _bad_config(err: Exception) -> ValueError:

@@ -37,6 +37,14 @@ class Moment:
     trace: LSTMTrace | None = None  # the lesson model's trace on its input
     preds: np.ndarray | None = None  # its outputs (T, out)
     extra: dict = field(default_factory=dict)  # e.g. a second model's trace
+    # the words the text names, step -> label, to mark on the curves (`figures.step_lines`)
+    marks: dict[int, str] = field(default_factory=dict)
+
+
+def _named(labels: list[str], at: int | None = None, q: int | None = None) -> dict[int, str]:
+    """Marks for the cue (the town or name) at `at` and the question's last word at `q`."""
+    marks = {} if at is None else {at: f"'{labels[at]}'"}
+    return marks | ({} if q is None else {q: f"question: '{labels[q]}'"})
 
 
 @functools.lru_cache(maxsize=8)
@@ -56,16 +64,9 @@ def _trace(name: str, index: int, tokens: list[str] | None = None):
     return model(name).trace(x, labels=list(tokens or ex.labels))
 
 
-def _probs(logits: np.ndarray) -> np.ndarray:
-    z = np.exp(logits - logits.max(-1, keepdims=True))
-    return z / z.sum(-1, keepdims=True)
-
-
 def _cue_steps(labels: list[str]) -> tuple[int, int]:
     """(cue step, query step) of a cue example: the query is the step before the answer."""
-    at = next(k for k, t in enumerate(labels) if t in cue.CUE_ANSWER)
-    answer = next(k for k, t in enumerate(labels) if k > at and t in cue.ANSWERS)
-    return at, answer - 1
+    return cue.cue_step(labels), cue.query_step(labels)
 
 
 def _swap(labels: list[str], at: int, word: str) -> list[str]:
@@ -159,7 +160,9 @@ def cue_carried() -> Moment:
         same_at_cue=float(s[at]), same_at_query=float(s[q]),
     )  # fmt: skip
     lines = {f"{word} vs {other}": d, f"{word} vs {same}": s}
-    return Moment((at + q) // 2, None, nums, lines, "distance between cell states", True, tr, preds)
+    # the step is the town, a word the text names (the gap's middle was an arbitrary "the")
+    ylabel, marks = "distance between cell states", _named(tr.labels, at, q)
+    return Moment(at, None, nums, lines, ylabel, True, tr, preds, marks=marks)
 
 
 def output_release() -> Moment:
@@ -168,7 +171,7 @@ def output_release() -> Moment:
     o, h, c = tr.gate("output"), tr.gate("hidden"), tr.gate("cell")
     gap = slice(at + 1, q - 4)  # the filler only (the query clause starts 5 steps before q)
     unit = int(np.argmax(o[q] - np.median(o[gap], axis=0)))
-    p = _probs(preds[q])
+    p = model("cue_lstm").readout(preds[q])
     nums = dict(
         unit=unit, o_gap=float(np.median(o[gap, unit])), o_query=float(o[q, unit]),
         h_gap=float(np.median(np.abs(h[gap, unit]))), h_query=float(h[q, unit]),
@@ -176,7 +179,9 @@ def output_release() -> Moment:
         answer=cue.ANSWERS[int(p.argmax())], p=float(p.max()),
     )  # fmt: skip
     lines = {f"output gate, unit {unit}": o[:, unit], f"hidden, unit {unit}": h[:, unit]}
-    return Moment(q, unit, nums, lines, "value", trace=tr, preds=preds)
+    return Moment(
+        q, unit, nums, lines, "value", trace=tr, preds=preds, marks=_named(tr.labels, q=q)
+    )
 
 
 def clamp_memory() -> Moment:
@@ -187,7 +192,7 @@ def clamp_memory() -> Moment:
     ex = example("cue_lstm", 3)
     hold = [Clamp("cell", 0.0, units=units, steps=range(at + 1, tr.steps))]
     tr2, preds2 = model("cue_lstm").trace(ex.x, interventions=hold, labels=list(ex.labels))
-    p, p2 = _probs(preds[q]), _probs(preds2[q])
+    p, p2 = model("cue_lstm").readout(preds[q]), model("cue_lstm").readout(preds2[q])
     right = cue.ANSWERS.index(cue.CUE_ANSWER[tr.labels[at]])
     nums = dict(
         units=", ".join(map(str, units)), word=tr.labels[at], before=cue.ANSWERS[int(p.argmax())],
@@ -201,7 +206,8 @@ def clamp_memory() -> Moment:
         f"cell {u} as trained": tr.gate("cell")[:, u],
         f"cell {u} clamped to 0": tr2.gate("cell")[:, u],
     }
-    return Moment(q, u, nums, lines, "cell value", False, tr, preds, {"clamped": preds2})
+    marks = _named(tr.labels, at, q)
+    return Moment(q, u, nums, lines, "cell value", False, tr, preds, {"clamped": preds2}, marks)
 
 
 def rnn_merges() -> Moment:
@@ -222,7 +228,7 @@ def rnn_merges() -> Moment:
     n_at, n_q = _cue_steps(names.labels)
     swap = "Martha" if cue.CUE_ANSWER[names.labels[n_at]] == "He" else "Robert"
     flip, _ = _trace("cue_rnn_tanh", 2, _swap(names.labels, n_at, swap))
-    p = _probs(preds[q])
+    p = model("cue_rnn_tanh").readout(preds[q])
     held = compare.accuracy_by_answer(model("cue_rnn_tanh"), 100)  # the recorded test set
     nums = dict(
         names_right=sum(held[a]["correct"] for a in ("He", "She")),
@@ -238,7 +244,9 @@ def rnn_merges() -> Moment:
         name_at_query=float(np.linalg.norm(names.gate("hidden")[n_q] - flip.gate("hidden")[n_q])),
     )  # fmt: skip
     lines = {"RNN (tanh)": r, "LSTM": dist["cue_lstm"]}
-    return Moment(merged, None, nums, lines, "distance between hidden states", True, tr, preds)
+    marks = _named(tr.labels, at) | {merged: f"merged at '{tr.labels[merged]}'"}
+    ylabel = "distance between hidden states"
+    return Moment(merged, None, nums, lines, ylabel, True, tr, preds, marks=marks)
 
 
 def gradient_vanishes() -> Moment:
@@ -257,7 +265,8 @@ def gradient_vanishes() -> Moment:
         probs = compare.answer_probs(model(name), ids, q)
         nums[f"{key}_p"] = float(probs[cue.ANSWERS.index(answer)])
     nums["p_min"] = min(nums["rnn_p"], nums["gru_p"], nums["lstm_p"])
-    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds)
+    marks = _named(tr.labels, at, q)
+    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds, marks=marks)
 
 
 # ---- why the forget gate closes (issue 17: the gate's formula, term by term) -----------------

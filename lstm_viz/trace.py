@@ -23,6 +23,7 @@ from lstm_viz import cells
 from lstm_viz.cells import LayerWeights
 from lstm_viz.checks import (
     as_batch,
+    check_labels,
     initial_state,
     module_config,
     module_kind,
@@ -53,10 +54,7 @@ def trace(
     xs, batched = as_batch(module, x)  # (B, T, F)
     b, t = xs.shape[:2]
     h0, c0 = initial_state(module, kind, state, b, batched, xs.dtype)
-    if labels is not None:
-        labels = [str(s) for s in labels]
-        if len(labels) != t:
-            raise ValueError(f"got {len(labels)} labels for {t} steps; give one label per step")
+    labels = check_labels(labels, t)
     if module.training and module.dropout > 0:
         warnings.warn(
             "module is in training mode with dropout; it is traced as in eval mode (no dropout)",

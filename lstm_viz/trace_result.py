@@ -7,12 +7,16 @@ without anyone mutating it. `save` / `load` round-trip exactly through one .npz,
 from __future__ import annotations
 
 import json
+import math
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from lstm_viz.checks import whole_number
+from lstm_viz.limits import MAX_TRACE_BYTES, mb
 
 
 @dataclass
@@ -126,18 +130,30 @@ class LSTMTrace:
         np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> LSTMTrace:
-        """Read a trace written by `save` (no pickle: a .npz with object arrays is refused)."""
+    def load(cls, path: str | Path, max_bytes: int = MAX_TRACE_BYTES) -> LSTMTrace:
+        """Read a trace written by `save` (no pickle: a .npz with object arrays is refused).
+
+        Each member's shape is read from its header first: a file whose arrays would unpack to
+        more than `max_bytes` (512 MB by default) is refused before anything is inflated."""
+        fix = "save it with LSTMTrace.save"
+        unreadable = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
         try:
+            _check_members(path, max_bytes)  # raises _TooBig with the user's message
             with np.load(path, allow_pickle=False) as f:
+                if "meta" not in f.files:
+                    raise KeyError("no meta")
                 data = {k: f[k] for k in f.files}
             meta = json.loads(str(data.pop("meta")))
-        except (OSError, ValueError, KeyError) as err:
-            raise ValueError(
-                f"{path} is not a saved lstm_viz trace ({err}); use LSTMTrace.save"
-            ) from None
+        except _TooBig as err:
+            raise ValueError(str(err)) from None
+        except RecursionError:  # json recurses once per nesting level
+            raise ValueError(f"{path}: its meta is nested too deeply; {fix}") from None
+        except (*unreadable, NotImplementedError) as err:  # e.g. a zip method numpy cannot read
+            why = str(err)[:200]
+            raise ValueError(f"{path} is not a saved lstm_viz trace ({why}); {fix}") from None
         states = {k[7:]: v for k, v in data.items() if k.startswith("state__")}
         masks = {k[7:]: v for k, v in data.items() if k.startswith("clamp__")}
+        _check_loaded(meta, states, masks, data, fix)
         final = (data["h_n"], data["c_n"]) if "c_n" in data else data["h_n"]
         initial = (data["h_0"], data["c_0"]) if "c_0" in data else data.get("h_0")
         return cls(
@@ -152,3 +168,71 @@ class LSTMTrace:
             inputs=data.get("inputs"),
             initial_state=initial,
         )
+
+
+class _TooBig(Exception):
+    """A well-formed trace file over the size limit (its message is the user's)."""
+
+
+def _check_members(path, max_bytes: int) -> None:
+    """Every .npy member's dtype and size from its header, before any member is read."""
+    total = 0
+    with zipfile.ZipFile(path) as z:
+        members = z.infolist()
+        if len(members) > 1000:
+            raise _TooBig(f"the trace file has {len(members)} members; a trace has < 100")
+        for info in members:
+            with z.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read = {
+                    (1, 0): np.lib.format.read_array_header_1_0,
+                    (2, 0): np.lib.format.read_array_header_2_0,
+                }.get(version)
+                if read is None:
+                    raise ValueError(f"member {info.filename} has .npy version {version}")
+                shape, _, dtype = read(member)
+            if dtype.hasobject or dtype.kind not in "fbiuU":
+                raise ValueError(f"member {info.filename} holds {dtype} values")
+            total += math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if total > max_bytes:
+        raise _TooBig(
+            f"the trace would unpack to {mb(total)}; the limit is {mb(max_bytes)}: "
+            "pass LSTMTrace.load(path, max_bytes=...) if you trust this file"
+        )
+
+
+def _check_loaded(meta, states, masks, data, fix: str) -> None:
+    """The arrays and meta agree: (L, D, B, T, U) states, (L, D, T, U) masks, T labels."""
+    ok = (
+        isinstance(meta, dict)
+        and meta.get("kind") in ("lstm", "gru", "rnn")
+        and isinstance(meta.get("config"), dict)
+        and isinstance(meta.get("batched"), bool)
+        and "output" in data
+        and "h_n" in data
+        and "hidden" in states
+    )
+    if not ok:
+        raise ValueError(f"the file's meta or arrays are not a trace's; {fix}")
+    config = meta["config"]
+    layers, bidir = config.get("num_layers"), config.get("bidirectional")
+    if not isinstance(layers, int) or not isinstance(bidir, bool):
+        raise ValueError(f"the file's config lacks num_layers / bidirectional; {fix}")
+    lead = (layers, 2 if bidir else 1)
+    shapes = [a.shape for a in states.values()]
+    if any(len(s) != 5 or s[:2] != lead or s[2:4] != shapes[0][2:4] for s in shapes):
+        raise ValueError(f"the trace's arrays disagree on layers, directions, batch, steps; {fix}")
+    if any(a.dtype.kind != "f" for a in states.values()):
+        raise ValueError(f"the trace's states are not float arrays; {fix}")
+    steps = shapes[0][3]
+    for name, m in masks.items():
+        want = (*lead, steps, states[name].shape[4]) if name in states else None
+        if m.dtype != bool or m.shape != want:
+            raise ValueError(f"the clamp mask of {name!r} does not fit the trace; {fix}")
+    labels = meta.get("labels")
+    if labels is not None and (
+        not isinstance(labels, list)
+        or len(labels) != steps
+        or not all(isinstance(s, str) for s in labels)
+    ):
+        raise ValueError(f"the trace's labels are not one string per step; {fix}")

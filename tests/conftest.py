@@ -25,6 +25,7 @@ LINK_PAGES = {
     "memory": dict(model="cue_lstm", input="example", ex="martha-she-seed", step="9", unit="28"),
     "intervene": dict(model="cue_lstm", step="4", clamp="forget:2-14:0:u1,5"),
     "find": dict(model="chars_lstm", input="example", ex="quotes", pin="34"),
+    "corpus": dict(model="chars_lstm", input="example", ex="quotes", step="14"),
     "compare": dict(model="cue_gru", step="3"),
     "forecast": dict(model="forecast_co2_lstm", input="example", step="40"),
     "lesson": dict(stop="3"),

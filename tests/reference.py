@@ -2,7 +2,7 @@
 
 Deliberately written without lstm_viz code, so the tests compare two separate implementations.
 `clamps` maps (name, layer, direction) -> (mask (T, U) bool, value): the reference's own way to
-apply an intervention, to check the engine's against.
+apply an intervention, to check the engine's against; value is a number or a (T, U) array.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def reference(module, x, h0=None, c0=None, clamps=None):
             def clamp(name, t, v, layer=layer, d=d):
                 if (name, layer, d) in clamps:
                     mask, value = clamps[(name, layer, d)]
-                    v = np.where(mask[t], value, v)
+                    v = np.where(mask[t], value[t] if np.ndim(value) == 2 else value, v)
                 return v
 
             for t in order:

@@ -18,11 +18,11 @@ def net():
 def test_retention_is_the_product_of_later_forget_gates(net):
     tr = lstm_viz.trace(net, torch.randn(30, 3))
     f = tr.gate("forget", layer=1)
-    kept = lstm_viz.retention(tr, layer=1, step=20)
+    kept = lstm_viz.retention(tr, layer=1, step=20).kept
     assert kept.shape == (21, 6)
     for s in (0, 7, 19, 20):
         np.testing.assert_allclose(kept[s], np.prod(f[s + 1 : 21], axis=0), rtol=1e-6)
-    back = lstm_viz.retention(tr, layer=1, step=20, direction=1)
+    back = lstm_viz.retention(tr, layer=1, step=20, direction=1).kept
     fb = tr.gate("forget", layer=1, direction=1)
     assert back.shape == (10, 6)
     np.testing.assert_allclose(back[3], np.prod(fb[20:23], axis=0), rtol=1e-6)
@@ -31,10 +31,69 @@ def test_retention_is_the_product_of_later_forget_gates(net):
 def test_retention_under_clamped_forget_gates(net):
     x = torch.randn(30, 3)
     held = lstm_viz.trace(net, x, interventions=[Clamp("forget", 1.0)])
-    assert (lstm_viz.retention(held, 0, 29) == 1).all()
+    assert (lstm_viz.retention(held, 0, 29).kept == 1).all()
     wiped = lstm_viz.trace(net, x, interventions=[Clamp("forget", 0.0, steps=[15])])
-    kept = lstm_viz.retention(wiped, 0, 29)
+    kept = lstm_viz.retention(wiped, 0, 29).kept
     assert (kept[:15] == 0).all() and (kept[15:] > 0).all()
+
+
+def test_gru_retention_is_the_product_of_later_update_gates():
+    torch.manual_seed(5)
+    gru = torch.nn.GRU(2, 4, bidirectional=True).eval()
+    x = torch.randn(12, 2)
+    tr = lstm_viz.trace(gru, x)
+    # the gates by hand from the weights (PyTorch's equations), not from the trace
+    w = {k: v.detach().double().numpy() for k, v in gru.named_parameters()}
+    h, z_hand, n_hand = np.zeros(4), [], []
+    for t in range(12):
+        xr, xz, xn = np.split(w["weight_ih_l0"] @ x[t].double().numpy() + w["bias_ih_l0"], 3)
+        hr, hz, hn = np.split(w["weight_hh_l0"] @ h + w["bias_hh_l0"], 3)
+        r, z = 1 / (1 + np.exp(-(xr + hr))), 1 / (1 + np.exp(-(xz + hz)))
+        n = np.tanh(xn + r * hn)
+        h = (1 - z) * n + z * h
+        z_hand.append(z)
+        n_hand.append(n)
+    z_hand, n_hand = np.array(z_hand), np.array(n_hand)  # (T, H)
+    ret = lstm_viz.retention(tr, layer=0, step=9)
+    assert ret.gate == "update" and ret.first == 0 and ret.kept.shape == (10, 4)
+    for s in range(10):
+        np.testing.assert_allclose(ret.kept[s], np.prod(z_hand[s + 1 : 10], axis=0), rtol=1e-5)
+        np.testing.assert_allclose(ret.written[s], (1 - z_hand[s]) * n_hand[s], atol=1e-6)
+    back = lstm_viz.retention(tr, layer=0, step=4, direction=1)
+    zb = tr.gate("update", direction=1)
+    assert back.first == 4 and back.kept.shape == (8, 4)
+    np.testing.assert_allclose(back.kept[3], np.prod(zb[4:7], axis=0), rtol=1e-6)  # s = 7
+    np.testing.assert_allclose(back.written[3], (1 - zb[7]) * tr.gate("new", direction=1)[7])
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("direction", [0, 1])
+def test_retention_adds_up_to_the_state(kind, direction):
+    """sum over s of kept[s] * written[s] is the cell (LSTM) / hidden (GRU) at the step."""
+    torch.manual_seed(3)
+    core = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](2, 5, bidirectional=True).double()
+    tr = lstm_viz.trace(core, torch.randn(30, 2, dtype=torch.float64))
+    state = "cell" if kind == "lstm" else "hidden"
+    for step in (0, 7, 29):
+        ret = lstm_viz.retention(tr, 0, step, direction)
+        assert ret.gate == ("forget" if kind == "lstm" else "update")
+        assert ret.first == (0 if direction == 0 else step)
+        total = (ret.kept * ret.written).sum(axis=0)
+        np.testing.assert_allclose(total, tr.gate(state, 0, direction)[step], atol=1e-12)
+
+
+def test_retention_reads_one_sequence_of_a_batch_and_refuses_a_plain_rnn():
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(3, 4).eval()
+    xs = torch.randn(15, 2, 3)  # (T, B, F): a batch of two
+    batch = lstm_viz.trace(gru, xs)
+    one = lstm_viz.trace(gru, xs[:, 1])
+    got, want = lstm_viz.retention(batch, 0, 10, batch=1), lstm_viz.retention(one, 0, 10)
+    np.testing.assert_allclose(got.kept, want.kept, rtol=1e-5)
+    np.testing.assert_allclose(got.written, want.written, atol=1e-6)
+    rnn_tr = lstm_viz.trace(torch.nn.RNN(3, 4), torch.randn(5, 3))
+    with pytest.raises(ValueError, match="plain RNN has no gate"):
+        lstm_viz.retention(rnn_tr, 0, 2)
 
 
 def test_saturation_counts_steps_beyond_the_thresholds(net):

@@ -74,6 +74,20 @@ def test_examples_include_both_seed_sentences_and_the_chosen_gap():
         cue.make_sequence(np.random.default_rng(0), 3, kind="city")
 
 
+def test_cue_and_query_steps():
+    tokens = cue.tokenize(MARTHA)  # the cue is Martha (step 1); "She" follows "." (step 8)
+    assert cue.cue_step(tokens) == 1 and cue.query_step(tokens) == 8
+    assert cue.query_step(tokens[:9]) == 8  # the input stops at the query: its last step
+    town = cue.tokenize("the senator grew up in Boston . that town is in Massachusetts")
+    assert cue.cue_step(town) == 5 and town[cue.query_step(town) + 1] == "Massachusetts"
+    plain = cue.tokenize("the house was full and the debate went on .")
+    assert cue.cue_step(plain) is None and cue.query_step(plain) is None
+    assert cue.cue_step(tokens, {}) is None  # a model of another task has no cues
+    for gap in (0, 9):  # the generator's own positions
+        seq, at, _, _ = cue.make_sequence(np.random.default_rng(gap), gap)
+        assert cue.cue_step(seq) == at and cue.query_step(seq) == len(seq) - 1
+
+
 def test_short_training_lowers_the_loss():
     torch.manual_seed(0)
     model = cue.build_model("lstm", cue.CueConfig(hidden_size=8))

@@ -122,6 +122,21 @@ def test_autoregressive_forecast_starts_from_chosen_step(variant):
         F.forecast(model, v, len(v), 3)
 
 
+@pytest.mark.parametrize("variant", ["co2", "sunspots"])
+def test_readout_gives_the_one_step_predictions_in_the_data_units(variant):
+    model = load_shipped(f"forecast_{variant}_lstm")
+    v = load_series(variant).values[:300]
+    scaling = F.scaling_of(model)
+    _, preds = model.trace(F.model_input(model, v))  # (N - offset, 1) scaled outputs
+    change_or_value = model.readout(preds)[:, 0]
+    # by hand: z * std + mean is the next value, or the next change added to the current value
+    by_hand = preds[:, 0].astype(np.float64) * scaling.std + scaling.mean
+    np.testing.assert_allclose(change_or_value, by_hand, rtol=1e-12)
+    o = scaling.offset
+    level = change_or_value[:-1] + (v[o:-1] if scaling.difference else 0.0)
+    np.testing.assert_allclose(level, F.one_step(model, v)[o + 1 :], rtol=1e-5)
+
+
 def test_examples_match_models():
     for ex in F.examples():
         variant = ex.name.split(":")[0]

@@ -162,6 +162,10 @@ def bad_model_files(tmp: Path) -> list[tuple[str, bytes, str, str]]:
     blob["config_json"] = json.dumps({**json.loads(blob["config_json"]), "core": "lstm"})
     huge = torch.load(tmp / "gru.pt", weights_only=True)  # a config claiming 10**5 units
     huge["config_json"] = json.dumps({**json.loads(huge["config_json"]), "hidden_size": 10**5})
+    far = torch.load(tmp / "gru.pt", weights_only=True)  # issue 10: a forecast horizon of 10**9
+    extra = {"scaling": {"difference": False, "mean": 0, "std": 1}, "horizon": 10**9}
+    far["config_json"] = json.dumps({**json.loads(far["config_json"]), "extra": extra})
+    flat = {**_lstm_state(), "weight_hh_l0": torch.zeros(32)}
     return [
         ("notes.pt", b"this is a text file, not weights", "auto", r"could not read this file"),
         ("cut.pt", good[: len(good) // 2], "auto", r"damaged archive"),
@@ -171,13 +175,16 @@ def bad_model_files(tmp: Path) -> list[tuple[str, bytes, str, str]]:
         ("nan.pt", state_dict_bytes(nan), "auto", r"NaN or inf"),
         ("gru.pt", state_dict_bytes(gru), "lstm", r"an LSTM .* needs 32 .*looks like a GRU"),
         ("ckpt.pt", state_dict_bytes(blob), "auto", r"shape .* different models"),
-        ("huge.pt", state_dict_bytes(huge), "auto", r"shape .* different models"),
+        ("huge.pt", state_dict_bytes(huge), "auto", r"hidden size is 100000; .*1\.\.1024 units"),
         ("stride0.pt", state_dict_bytes(stride0), "auto", r"claims more values than the file"),
         ("ints.pt", state_dict_bytes(ints), "auto", r"int64 values.*float weights only"),
         ("gap.pt", state_dict_bytes(gap), "auto", r"layers \[0, 9\]"),
         ("bomb.pt", _zip_bomb(), "auto", r"unpacks to 40\.0 MB; the limit is 32 MB"),
         ("big.pt", b"PK" + bytes(MAX_UPLOAD_BYTES), "auto", r"8\.0 MB; the limit is 8 MB"),
         ("list.pt", state_dict_bytes([torch.zeros(2)]), "auto", r"holds no state_dict"),
+        ("far.pt", state_dict_bytes(far), "auto", r"horizon.* is 1000000000; .*1\.\.500"),
+        ("flat.pt", state_dict_bytes(flat), "auto", r"weight_hh_l0 is 1-D"),
+        ("keys.pt", state_dict_bytes({**_lstm_state(), 0: torch.zeros(1)}), "auto", r"not names"),
     ]
 
 
@@ -245,7 +252,8 @@ def test_limits_are_stated_in_their_messages():
         "weight_ih_l0": torch.empty(4 * (MAX_HIDDEN + 1), 1),
         "weight_hh_l0": torch.empty(4 * (MAX_HIDDEN + 1), MAX_HIDDEN + 1),
     }
-    with pytest.raises(ValueError, match=f"limit of {MAX_HIDDEN} units"):
+    limit = f"hidden size is {MAX_HIDDEN + 1}; the app takes 1..{MAX_HIDDEN} units"
+    with pytest.raises(ValueError, match=limit):
         inputs.core_from_state_dict(state)
     with pytest.raises(ValueError, match=f"at most {MAX_COLUMNS}"):
         inputs.read_csv((",".join(["1"] * (MAX_COLUMNS + 1)) + "\n").encode() * 2)
@@ -354,20 +362,20 @@ def test_bad_csv_in_the_app_then_a_good_one(app):
 
 
 def test_bad_model_files_in_the_app_then_a_good_one(app, tmp_path):
+    """Every bad file is refused in the app with the message lstm_viz.load_model gives for it
+    (the app loads uploads through it), and a good file afterwards draws the heatmaps."""
     marker = tmp_path / "pwned"
     evil = state_dict_bytes({"weight_ih_l0": _Boom(marker), "weight_hh_l0": torch.zeros(4, 1)})
     at = app(model="upload", input="generated", length="30")
     good = good_model_file()
-    for name, data, kind, pattern in [
-        *bad_model_files(tmp_path),
-        ("evil.pt", evil, "auto", r"could not read this file"),
-    ]:
-        at.selectbox(key="lv_model_kind").set_value(kind)
+    cases = [(n, d) for n, d, kind, _ in bad_model_files(tmp_path) if kind == "auto"]
+    for name, data in [*cases, ("evil.pt", evil)]:
+        with pytest.raises(ValueError) as said:
+            lstm_viz.load_model(data)
         at.file_uploader(key="lv_model_file").set_value((name, data, "application/octet-stream"))
         at.run()
-        assert_refused(at, pattern, name)
+        assert_refused(at, re.escape(str(said.value)[:60]), name)
         assert not marker.exists(), "the pickle ran code"
-        at.selectbox(key="lv_model_kind").set_value("auto")
         at.file_uploader(key="lv_model_file").set_value(("good.pt", good, "x"))
         run(at)
         assert not at.error, (name, errors(at))
@@ -470,4 +478,4 @@ def test_no_raw_html_from_python_code():
         text = path.read_text()
         assert "unsafe_allow_html" not in text, path
         for line in (ln for ln in text.splitlines() if "st.html(" in ln):
-            assert re.search(r"st\.html\((CSS|marker_css\()", line), (path, line)
+            assert re.search(r"st\.html\(([A-Z_]*CSS|marker_css\()", line), (path, line)

@@ -35,6 +35,18 @@ def test_six_to_eight_stops_each_on_a_real_input_with_its_numbers_in_the_text():
         assert all(np.shape(v) == (m.trace.steps,) for v in m.lines.values())
 
 
+def test_marks_name_the_words_at_their_steps_and_the_text_names_them():
+    for k in range(len(lessons.LESSONS)):
+        m, text = lessons.moment(k), lessons.text(k)
+        for step, label in m.marks.items():
+            token = m.trace.labels[step]
+            assert f"'{token}'" in label  # the mark shows the word at its step
+            assert token in text or label.startswith(("question", "merged")), (k, label)
+        if m.marks:  # the stop's own step is one of the marked words
+            assert m.step in m.marks, k
+    assert sum(bool(lessons.moment(k).marks) for k in range(len(lessons.LESSONS))) == 5
+
+
 def test_forget_gate_drops_at_a_space():
     _, m = _lesson("Forget: a word ends")
     mean = m.trace.gate("forget").mean(axis=1)
@@ -78,7 +90,8 @@ def test_cell_keeps_the_answer_across_the_gap():
     d, s = m.lines.values()
     at = m.trace.labels.index(n["word"])
     q = at + n["gap"]
-    assert m.trace.labels[q] == "in" and at < m.step < q
+    assert m.trace.labels[q] == "in" and m.step == at  # the stop shows the town its text names
+    assert m.marks == {at: f"'{n['word']}'", q: "question: 'in'"}
     assert np.all(d[:at] == 0) and np.all(s[:at] == 0)
     assert np.argmin(d[at : q + 1]) == 0  # never below its size at the town
     assert d[q] > 10 * d[at]

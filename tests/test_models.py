@@ -130,3 +130,29 @@ def test_every_shipped_model_loads_with_its_metrics():
         assert sum(p.numel() for p in model.parameters()) < 500_000  # small: a few MB in all
     with pytest.raises(ValueError, match="no shipped model"):
         lstm_viz.load_shipped("nope")
+
+
+def test_readout_of_a_classifier_is_torch_softmax():
+    torch.manual_seed(0)
+    model = SequenceModel(ModelConfig(vocab=list("abcd"), hidden_size=6, output_size=4)).eval()
+    _, preds = model.trace(np.array([0, 1, 2, 3, 3, 1]))  # (T, 4) float32 logits
+    probs = model.readout(preds)
+    assert probs.shape == (6, 4) and probs.dtype == np.float64
+    want = torch.softmax(torch.from_numpy(preds).double(), dim=-1).numpy()
+    np.testing.assert_allclose(probs, want, rtol=1e-12)
+    np.testing.assert_allclose(model.readout(preds[2]), want[2], rtol=1e-12)  # one step
+    np.testing.assert_allclose(model.readout([1000.0, 0, 0, 0]), [1, 0, 0, 0])  # no overflow
+    with pytest.raises(ValueError, match=r"\(\.\.\., 4\)"):
+        model.readout(preds[:, :3])
+
+
+def test_readout_of_a_forecast_model_is_in_the_data_units():
+    scaling = {"difference": True, "mean": 0.25, "std": 3.0}
+    model = SequenceModel(ModelConfig(hidden_size=4, extra={"scaling": scaling}))
+    preds = np.array([[-1.0], [0.0], [2.5]], dtype=np.float32)
+    np.testing.assert_array_equal(model.readout(preds), [[-2.75], [0.25], [7.75]])  # z*3 + 0.25
+    plain = SequenceModel(ModelConfig(hidden_size=4))  # e.g. the adding problem: as it is
+    np.testing.assert_array_equal(plain.readout(preds), preds.astype(np.float64))
+    broken = SequenceModel(ModelConfig(hidden_size=4, extra={"scaling": {"mean": 1.0}}))
+    with pytest.raises(ValueError, match="difference, mean and std"):
+        broken.readout(preds)

@@ -197,3 +197,13 @@ def test_the_step_never_falls_out_of_step_across_views(app):
         at.button(key="lv_next").click()
         run(at)
         assert at.slider(key="lv_step").value == 7, other
+
+
+def test_no_model_math_in_the_ui_and_every_figure_in_figures():
+    ui = sorted((ROOT / "lstm_viz" / "ui").glob("*.py"))
+    for path in ui:
+        text = path.read_text()
+        assert "softmax" not in text and "np.exp(" not in text, path
+    assert not list((ROOT / "lstm_viz").glob("figures*.py"))
+    assert not (ROOT / "lstm_viz" / "svg.py").exists()
+    assert not (ROOT / "lstm_viz" / "diagram.py").exists()

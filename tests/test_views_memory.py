@@ -1,6 +1,7 @@
 """The memory, intervene and find-a-cell views, driven headless with AppTest: every control, no
 exception anywhere; a clamp changes the prediction shown and Reset restores it exactly; the
-find-a-cell ranking is `lstm_viz.unit_search`'s; and the memory shares add up to the state."""
+find-a-cell ranking is `lstm_viz.unit_search`'s; a forecast model's outputs are shown in the data's
+units (its readout)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 import lstm_viz  # noqa: E402
 from lstm_viz.tasks import cue  # noqa: E402
 from lstm_viz.ui import loaders  # noqa: E402
-from lstm_viz.ui.analysis_cache import answer_step, cue_step, memory_share  # noqa: E402
+from lstm_viz.ui.analysis_cache import answer_step, cue_step  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 DEMO = loaders.DEMO
@@ -45,7 +46,7 @@ def test_memory_view_every_control_on_the_demo(app):
     # the chosen unit's share is the engine's retention
     model = loaders.load_model(DEMO)
     tr, _ = model.trace(_demo_x(at))
-    kept = lstm_viz.retention(tr, 0, 40)
+    kept = lstm_viz.retention(tr, 0, 40).kept
     # a product of 40 float32 gates: ~1e-7 per factor if the GEMM's thread count differs
     np.testing.assert_allclose(_ys(spec["lv_mem_retention"]["data"][0]), kept[:, 7], rtol=2e-5)
     # the saliency bars are lstm_viz.saliency of the model at this step
@@ -88,24 +89,6 @@ def test_memory_view_gru_and_rnn_explain_themselves(app):
     assert any("plain RNN has no gate" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru"])
-@pytest.mark.parametrize("direction", [0, 1])
-def test_memory_share_adds_up_to_the_state(kind, direction):
-    """sum over s of kept[s] * written[s] is the cell (LSTM) / hidden (GRU) at the step."""
-    torch.manual_seed(3)
-    core = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](2, 5, bidirectional=True).double()
-    tr = lstm_viz.trace(core, torch.randn(30, 2, dtype=torch.float64))
-    state = "cell" if kind == "lstm" else "hidden"
-    for step in (0, 7, 29):
-        kept, written, gate, first = memory_share(tr, 0, step, direction)
-        assert gate == ("forget" if kind == "lstm" else "update")
-        assert first == (0 if direction == 0 else step)
-        total = (kept * written).sum(axis=0)
-        np.testing.assert_allclose(total, tr.gate(state, 0, direction)[step], atol=1e-12)
-        if kind == "lstm":
-            np.testing.assert_array_equal(kept, lstm_viz.retention(tr, 0, step, direction))
-
-
 # ---- intervene -------------------------------------------------------------------------------
 
 
@@ -113,6 +96,23 @@ def _table(at: AppTest):
     """The view's one table (AppTest finds dataframes by position, not key)."""
     assert len(at.dataframe) == 1
     return at.dataframe[0].value
+
+
+@pytest.mark.skipif("forecast_co2_lstm" not in SHIPPED, reason="forecast weights not shipped")
+def test_forecast_outputs_are_shown_in_the_data_units(app):
+    """The cell panel and the intervene table show the model's readout (ppm), not its z-scores."""
+    from lstm_viz.tasks import forecast
+
+    at = app(model="forecast_co2_lstm")
+    model = loaders.load_model("forecast_co2_lstm")
+    _, preds = model.trace(forecast.examples("co2")[0].x)
+    ppm = model.readout(preds)[:, 0]  # the next change in ppm: z * std + mean
+    assert not np.allclose(ppm, preds[:, 0])  # the scaling is not the identity here
+    assert at.metric[0].value == f"{ppm[0]:.4g}"
+    at.segmented_control(key="lv_view").set_value("Intervene")
+    run(at)
+    table = _table(at)
+    np.testing.assert_allclose(table["before"], ppm[[0, len(ppm) - 1]], rtol=1e-6)
 
 
 @needs["cue_lstm"]

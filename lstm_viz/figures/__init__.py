@@ -10,23 +10,26 @@ notebook, in the app and in an exported HTML file. One module per thing drawn:
     predictions  the likeliest outputs at a step; predictions before and after a clamp
     comparison   RNN vs GRU vs LSTM curves and recorded tables
     forecast     a series with one-step and multi-step forecasts
-    diagram      the cell diagram: one geometry, drawn in Plotly and in SVG
-    svg          SVG primitives (text, a tiny PNG) for the per-step panels
+    strip        every unit at one step (SVG), beside the heatmaps
+    diagram      the cell diagram: one geometry, drawn in Plotly (and in SVG by diagram_svg)
+    svg          SVG primitives (text, a tiny PNG) for the per-step panels, projector sizes
 
     from lstm_viz import figures
     figures.gate_heatmaps({"forget": tr.gate("forget")}, tr.labels)
 """
 
 from lstm_viz.figures.comparison import accuracy_by_gap, adding_mse, step_lines
-from lstm_viz.figures.diagram import cell_diagram, cell_diagram_svg, cell_geometry
+from lstm_viz.figures.diagram import cell_diagram, cell_geometry, input_name
+from lstm_viz.figures.diagram_svg import cell_diagram_svg, diagram_width
 from lstm_viz.figures.forecast import forecast_figure
-from lstm_viz.figures.heatmaps import gate_heatmaps, overview, ranked_units_figure, unit_strip
+from lstm_viz.figures.heatmaps import gate_heatmaps, heatmap_margin, overview, ranked_units_figure
 from lstm_viz.figures.memory import retention_figure, saliency_figure, saturation_figure
 from lstm_viz.figures.predictions import (
     output_change_figure,
     prediction_bars,
     prediction_change_figure,
 )
+from lstm_viz.figures.strip import unit_strip
 from lstm_viz.figures.style import MARGIN, safe, step_categories
 from lstm_viz.figures.terms import drivers_lines, terms_waterfall
 
@@ -37,9 +40,12 @@ __all__ = [
     "cell_diagram",
     "cell_diagram_svg",
     "cell_geometry",
+    "diagram_width",
     "drivers_lines",
     "forecast_figure",
     "gate_heatmaps",
+    "heatmap_margin",
+    "input_name",
     "output_change_figure",
     "overview",
     "prediction_bars",

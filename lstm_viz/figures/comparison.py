@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from lstm_viz.figures.style import PALETTE, base_layout, safe
+from lstm_viz.figures.style import FONT, PALETTE, base_layout, safe
 
 COLOURS = {  # one colour per core everywhere in the app's comparisons
     "RNN (tanh)": "#d95f02",
@@ -29,18 +29,26 @@ def step_lines(
     title: str = "",
     marks: dict[int, str] | None = None,
     height: int = 340,
+    *,
+    font: int | None = None,
 ) -> go.Figure:
     """Curves over the steps of one input (name -> (T,)), a band at `step`, labelled `marks`.
 
     On a log axis, values of exactly 0 (a float that underflowed, two states that merged) are
-    drawn at a floor below the smallest positive value and the floor is named in the title.
+    drawn at a floor below the smallest positive value and the floor is named in the title. With
+    a title the legend gets a row of its own below it, so the two never overlap.
+    font: every text at this many px, for a projector (None: 14 px); larger text shows fewer
+    step ticks so they do not overlap.
     """
     if not lines:
         raise ValueError("no curves to draw; pass e.g. {'forget': values}")
+    if font is not None and font <= 0:
+        raise ValueError(f"font {font} px: give a positive size such as 16, or None")
     steps = len(labels)
     for name, v in lines.items():
         if np.shape(v) != (steps,):
             raise ValueError(f"{name} has shape {np.shape(v)}; need one value per step ({steps})")
+    px = font or FONT["size"]
     floor = None
     if log:
         positive = [np.min(v[v > 0]) for v in map(np.asarray, lines.values()) if (v > 0).any()]
@@ -64,7 +72,16 @@ def step_lines(
         )
     if floor is not None and any((np.asarray(v) <= 0).any() for v in lines.values()):
         title = f"{title} (exact zeros drawn at {floor:.0e})".strip()
-    fig = go.Figure(data, base_layout(height, title, large=True))
+    layout = base_layout(height, title, large=True)
+    layout["font"] = dict(FONT, size=px)
+    layout["title"]["font"] = dict(size=px + 1)
+    if title:  # the title on the top row, the legend on a row of its own right below it
+        legend_row = round(1.6 * px) + 6
+        layout["title"] |= dict(yref="container", y=1, yanchor="top", pad=dict(t=6))
+        layout["legend"] = dict(orientation="h", y=1, yanchor="bottom", x=0, xanchor="left")
+        layout["margin"] = dict(layout["margin"], t=round(1.4 * (px + 1)) + 6 + legend_row)
+    layout["legend"] = dict(layout.get("legend") or {}, font=dict(size=px))  # no smaller text
+    fig = go.Figure(data, layout)
     if step is not None and 0 <= step < steps:
         fig.add_vrect(x0=step - 0.5, x1=step + 0.5, fillcolor="orange", opacity=0.3, line_width=0)
     for at, text in (marks or {}).items():  # inside the plot, at the bottom: clear of the legend
@@ -72,8 +89,10 @@ def step_lines(
         fig.add_annotation(
             x=at, y=0, yref="paper", text=safe(text, 30), showarrow=False, yanchor="bottom",
             xanchor="left" if at < steps / 2 else "right", bgcolor="rgba(255,255,255,0.8)",
+            font=dict(size=px),
         )  # fmt: skip
-    every = max(1, int(np.ceil(steps / 16)))
+    # "12 the" at -40 degrees needs about twice its size between ticks: 16 ticks at 14 px
+    every = max(1, int(np.ceil(steps / (16 * FONT["size"] / px))))
     ticks = list(range(0, steps, every))
     fig.update_xaxes(
         title="step",
@@ -81,8 +100,12 @@ def step_lines(
         ticktext=[f"{k} {safe(labels[k], 10)}" for k in ticks],
         tickangle=-40,
         range=[-0.5, steps - 0.5],
+        tickfont=dict(size=px),
     )
-    fig.update_yaxes(title=ylabel, type="log" if log else "linear", exponentformat="power")
+    fig.update_yaxes(  # a projector: 1e-3 rather than 10 with a superscript of 70% the size
+        title=ylabel, type="log" if log else "linear", tickfont=dict(size=px),
+        exponentformat="power" if font is None else "e",
+    )  # fmt: skip
     return fig
 
 

@@ -8,24 +8,24 @@ diverging about 0) and the update is written out with this step's numbers:
 PyTorch's GRU: h(t) = (1 - z) * n + z * h(t-1); plain RNN: h(t) = tanh(W x(t) + U h(t-1) + b).
 
 One geometry (`cell_geometry`: blocks, operators, wires, notes, in diagram units 0..12 by
-0..7.2) and two renderings of it: Plotly (`cell_diagram`, for export and notebooks) and SVG
-(`cell_diagram_svg`, for the views that redraw it at every step).
+0..7.2) and two renderings of it: Plotly (`cell_diagram` here, for export and notebooks) and SVG
+(`diagram_svg.cell_diagram_svg`, for the views that redraw it at every step).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
 
 from lstm_viz.figures.style import TEMPLATE, colour, fast_figure, safe
-from lstm_viz.figures.svg import svg_open, text
 
 WIDTH, HEIGHT = 12, 7.2  # the drawing, in diagram units
 HALF_W, HALF_H = 0.8, 0.55  # half a block; the wires stop at its edges
 RADIUS = 0.28  # an operator's circle (× and +); the wires stop at its edge
 ANCHORS = ("left", "right", "center")  # a note's text starts, ends or is centred at its point
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _lstm(values: dict[str, float], unit: int, step: int, token: str) -> Cell:
         (1.1, 1.2, f"h(t-1)<br>{_n(h0)}", "right"),
         (10.9, 2.8, f"h(t)<br>{_n(h)}", "left"),
         (2.1, 0.3, f"x(t) = {safe(token, 16)}", "left"),
-        (2.75, 5.1, f"f·c(t-1) {_n(f * c0)}", "left"),
+        (2.75, 5.1, f"f·c(t-1)<br>{_n(f * c0)}", "left"),  # two lines: clear of i·g
         (5.3, 5.3, f"i·g {_n(i * g)}", "left"),
     ]
     title = (
@@ -150,23 +150,68 @@ def _rnn(values: dict[str, float], unit: int, step: int, token: str) -> Cell:
     return Cell(blocks, [], lines, notes, title, 300)
 
 
+def input_name(layer: int) -> str:
+    """What a unit of `layer` reads: x(t) in layer 0, the layer below's hidden state above it."""
+    if layer < 0:
+        raise ValueError(f"layer {layer} is negative; layers count from 0")
+    below = layer - 1
+    return "x(t)" if layer == 0 else f"h{str(below).translate(SUBSCRIPT)}(t) (layer {below})"
+
+
 def cell_geometry(
-    kind: str, values: dict[str, float], unit: int, step: int, token: str = ""
+    kind: str,
+    values: dict[str, float],
+    unit: int,
+    step: int,
+    token: str = "",
+    *,
+    layer: int = 0,
+    direction: int = 0,
 ) -> Cell:
     """The diagram of one unit at one step. kind: "lstm" (values: c_prev, h_prev, input, forget,
     candidate, output, cell, hidden), "gru" (h_prev, reset, update, new, hidden) or "rnn"
-    (h_prev, hidden); token: the input at this step (escaped here)."""
+    (h_prev, hidden); token: the input at this step (escaped here).
+
+    layer: above layer 0 a unit reads the layer below's hidden state, not the token: the input is
+    labelled "h₀(t) (layer 0)" with no value (it is a vector). direction 1 (backward) reads its
+    cell and hidden state from the next step: c(t+1), h(t+1), and the title says so."""
     parts = {"lstm": _lstm, "gru": _gru, "rnn": _rnn}
     if kind not in parts:
         raise ValueError(f"unknown cell kind {kind!r}; use one of {list(parts)} (a trace's .kind)")
-    return parts[kind](values, unit, step, token)
+    if direction not in (0, 1):
+        raise ValueError(f"direction {direction!r}: use 0 (forward) or 1 (backward)")
+    cell = parts[kind](values, unit, step, token)
+    if layer == 0 and direction == 0:
+        return cell
+    source = input_name(layer)
+
+    def relabel(t: str) -> str:
+        if layer:  # the x(t) note carries the token: replace it whole
+            t = t if not t.startswith("x(t) = ") else source
+            t = t.replace("x(t)", source.split(" ")[0])  # in the formulas: h₀(t)
+        return t.replace("(t-1)", "(t+1)") if direction else t
+
+    notes = [(x, y, relabel(t), a) for x, y, t, a in cell.notes]
+    head, _, rest = cell.title.partition("<br>")
+    if direction:  # a line of its own: the first line stays "unit u, step s"
+        carried = "c(t+1), h(t+1) come" if kind == "lstm" else "h(t+1) comes"
+        head += f"<br>backward: {carried} from the next step"
+    title = head + "<br>" + relabel(rest) if rest else head
+    return replace(cell, notes=notes, title=title)
 
 
 def cell_diagram(
-    kind: str, values: dict[str, float], unit: int, step: int, token: str = ""
+    kind: str,
+    values: dict[str, float],
+    unit: int,
+    step: int,
+    token: str = "",
+    *,
+    layer: int = 0,
+    direction: int = 0,
 ) -> go.Figure:
     """The diagram as a Plotly figure (arguments as `cell_geometry`)."""
-    cell = cell_geometry(kind, values, unit, step, token)
+    cell = cell_geometry(kind, values, unit, step, token, layer=layer, direction=direction)
     # a handful of traces instead of ~40 shapes and annotations: Plotly validates (server) and
     # lays out (browser) each annotation separately, which made every step ~10x slower
     lx, ly = [], []
@@ -250,50 +295,3 @@ def cell_diagram(
         yaxis=dict(visible=False, range=[0, HEIGHT], fixedrange=True),
     )
     return fast_figure(traces, layout)
-
-
-def cell_diagram_svg(
-    kind: str, values: dict[str, float], unit: int, step: int, token: str = ""
-) -> str:
-    """The diagram as inline SVG text (arguments as `cell_geometry`), for views that redraw it
-    at every step: Streamlit remounts a Plotly chart whenever its figure changes (a full
-    Plotly.newPlot); an SVG string is swapped in place by the browser at a small fraction of that
-    cost."""
-    cell = cell_geometry(kind, values, unit, step, token)
-    scale = 48  # pixels per diagram unit
-    heads = cell.title.split("<br>")
-    top = 19 * len(heads) + 10  # title lines above the drawing
-
-    def px(x: float, y: float) -> tuple[float, float]:
-        return x * scale, top + (HEIGHT - y) * scale
-
-    parts = [svg_open(WIDTH * scale, HEIGHT * scale + top, "cell diagram")]
-    parts += [
-        text(0, 11 + 19 * k, line, "start", 15, family="monospace") for k, line in enumerate(heads)
-    ]
-    path = "".join(
-        f"M{px(a, b)[0]:.1f},{px(a, b)[1]:.1f}L{px(c, d)[0]:.1f},{px(c, d)[1]:.1f}"
-        for a, b, c, d in cell.lines
-    )
-    parts.append(f'<path d="{path}" stroke="#555" stroke-width="2" fill="none"/>')
-    for b in cell.blocks:
-        cx, cy = px(b.x, b.y)
-        parts.append(
-            f'<rect x="{cx - HALF_W * scale:.1f}" y="{cy - HALF_H * scale:.1f}" '
-            f'width="{2 * HALF_W * scale:.1f}" height="{2 * HALF_H * scale:.1f}" '
-            f'fill="{b.fill}" stroke="#333" stroke-width="1.5"/>'
-        )
-        parts.append(text(cx, cy, b.label, "middle", 14, b.ink))
-    for x, y, symbol in cell.ops:
-        cx, cy = px(x, y)
-        parts.append(
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{RADIUS * scale:.1f}" fill="white" '
-            'stroke="#333" stroke-width="1.5"/>'
-        )
-        parts.append(text(cx, cy, symbol, "middle", 18))
-    svg_anchor = {"left": "start", "right": "end", "center": "middle"}
-    for x, y, note, anchor in cell.notes:
-        cx, cy = px(x, y)
-        parts.append(text(cx, cy, note, svg_anchor[anchor], 14))
-    parts.append("</svg>")
-    return "".join(parts)

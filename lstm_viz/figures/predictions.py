@@ -19,27 +19,52 @@ from lstm_viz.figures.style import (
     step_axis,
     step_categories,
 )
-from lstm_viz.figures.svg import svg_open, text
+from lstm_viz.figures.svg import CHAR, projector, svg_open, text, text_width
 
 
-def prediction_bars(names: list[str], probs: np.ndarray, step: int, top: int = 5) -> str:
-    """The `top` most likely outputs at one step as bars of probability (names escaped here)."""
+def prediction_bars(
+    names: list[str],
+    probs: np.ndarray,
+    step: int,
+    top: int = 5,
+    *,
+    min_px: float | None = None,
+    width_px: float | None = None,
+) -> str:
+    """The `top` most likely outputs at one step as bars of probability (names escaped here).
+
+    min_px, width_px: for a projector, lay the bars out `width_px` wide with every text at least
+    `min_px` (drawn at least `width_px` CSS px wide, every text is at least `min_px` CSS px; see
+    `svg`); by default a 470-unit panel with 11-12 unit text."""
     probs = np.asarray(probs, dtype=np.float64)
     order = np.argsort(-probs, kind="stable")[:top]
-    label_w, bar_w, row = 110, 300, 20
+    size = projector(min_px, width_px, 12)
+    fit = 16 if size is None else int((width_px / 2 - size / 2) / (CHAR * size))
+    labels = [safe(names[i], max(4, min(16, fit))) for i in order]  # cut to fit their half
+    title = f"<b>what the model predicts after step {step}</b>"
+    if size is None:
+        label_w, bar_w, row, head, small = 110, 300, 20, 22, 11
+        width, size = label_w + bar_w + 60, 12
+    else:  # sized around the text: the widest name, a bar, room for "0.999" after it
+        width, small, row = width_px, size, round(1.7 * size)
+        label_w = text_width(max(labels, key=len), size) + size / 2
+        bar_w = width - label_w - text_width("0.999", size) - size
+        if text_width(title, size) > width:  # two lines rather than text cut at the edge
+            title = f"<b>what the model predicts</b><br><b>after step {step}</b>"
+        head = round(size * (1.3 + 1.2 * title.count("<br>")))
     parts = [
-        svg_open(label_w + bar_w + 60, 24 + row * len(order), "prediction"),
-        text(0, 9, f"<b>what the model predicts after step {step}</b>", "start", 12),
+        svg_open(width, head + 2 + row * len(order), "prediction"),
+        text(0, head / 2 - 1, title, "start", size),
     ]
-    for r, i in enumerate(order):
-        y = 22 + r * row
-        parts.append(text(label_w - 6, y + row / 2, safe(names[i], 16), "end", 12))
+    for r, (i, label) in enumerate(zip(order, labels, strict=True)):
+        y = head + r * row
+        parts.append(text(label_w - 6, y + row / 2, label, "end", size))
         parts.append(
-            f'<rect x="{label_w}" y="{y + 2}" width="{bar_w * probs[i]:.1f}" height="{row - 4}" '
-            'fill="#4a7ab5"/>'
+            f'<rect x="{label_w:.1f}" y="{y + 2}" width="{bar_w * probs[i]:.1f}" '
+            f'height="{row - 4}" fill="#4a7ab5"/>'
         )
         end = label_w + bar_w * probs[i] + 4
-        parts.append(text(end, y + row / 2, f"{probs[i]:.3f}", "start", 11))
+        parts.append(text(end, y + row / 2, f"{probs[i]:.3f}", "start", small))
     parts.append("</svg>")
     return "".join(parts)
 

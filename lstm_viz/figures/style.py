@@ -107,11 +107,14 @@ def colours(values: np.ndarray, gate: bool, peak: float = 1.0) -> np.ndarray:
     )
 
 
-def ticks(categories: list[str], labels: list[str], most: int) -> dict:
-    """At most about `most` ticks on a category axis, labelled with the (escaped) labels."""
+def ticks(categories: list[str], labels: list[str], most: int, limit: int = 10) -> dict:
+    """At most about `most` ticks on a category axis, labelled with the (escaped) labels cut to
+    `limit` characters."""
     every = max(1, int(np.ceil(len(categories) / most)))
     idx = range(0, len(categories), every)
-    return dict(tickvals=[categories[i] for i in idx], ticktext=[safe(labels[i], 10) for i in idx])
+    return dict(
+        tickvals=[categories[i] for i in idx], ticktext=[safe(labels[i], limit) for i in idx]
+    )
 
 
 def step_axis(labels: list[str], start: int = 0, most: int = 30) -> dict:

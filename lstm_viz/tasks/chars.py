@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lstm_viz.limits import listing
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
 from lstm_viz.tasks.fit import Progress, fit
 from lstm_viz.tasks.task import Example, Metrics, Shipped, Task
@@ -171,7 +172,7 @@ def encode_text(text: str) -> np.ndarray:
         raise ValueError("the text is empty; type at least one character")
     unknown = sorted({c for c in text if c not in _INDEX})
     if unknown:
-        shown = ", ".join(repr(c) for c in unknown[:10])
+        shown = listing(unknown)
         raise ValueError(
             f"the model has never seen {shown}; use lowercase letters, spaces and "
             f"{' '.join(VOCAB[1:8])} only (try text.lower(), and drop digits and newlines)"

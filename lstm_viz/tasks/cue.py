@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lstm_viz.limits import listing
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
 from lstm_viz.tasks.fit import Progress, fit
 from lstm_viz.tasks.task import Example, Metrics, Shipped, Task
@@ -98,7 +99,7 @@ def tokenize(text: str) -> list[str]:
             unknown.append(words[i])
             i += 1
     if unknown:
-        shown = ", ".join(repr(w) for w in dict.fromkeys(unknown))
+        shown = listing(list(dict.fromkeys(unknown)))  # a few, then "… and 312 more"
         raise ValueError(
             f"unknown word(s) {shown}; use the task's vocabulary: names "
             f"({', '.join(FEMALE + MALE)}), towns ({', '.join(TOWNS)}), and filler words such "
@@ -113,6 +114,29 @@ def encode(tokens: list[str]) -> np.ndarray:
     if unknown:
         raise ValueError(f"tokens {unknown[:10]} are not in the vocabulary; run tokenize(text)")
     return np.array([_INDEX[t] for t in tokens], dtype=np.int64)
+
+
+def cue_step(labels: list[str], cues: dict[str, str] | None = None) -> int | None:
+    """The first step whose token is a cue (a name or town), else None.
+
+    `cues` maps each cue to its answer: a model's own `config.extra["cue_answer"]`, or this
+    task's CUE_ANSWER when None; an empty mapping (a model of another task) finds nothing.
+    """
+    cues = CUE_ANSWER if cues is None else cues
+    return next((t for t, s in enumerate(labels) if s in cues), None)
+
+
+def query_step(labels: list[str], cues: dict[str, str] | None = None) -> int | None:
+    """The step where the model must answer the cue: the token before the first answer after
+    the cue (the head scores the answer there), or the last step when the input stops at the
+    query. None when there is no cue."""
+    cues = CUE_ANSWER if cues is None else cues
+    at = cue_step(labels, cues)
+    if at is None:
+        return None
+    answers = set(cues.values())
+    found = next((t for t in range(at + 1, len(labels)) if labels[t] in answers), None)
+    return found - 1 if found is not None else len(labels) - 1
 
 
 def filler(rng: np.random.Generator, gap: int) -> list[str]:

@@ -17,12 +17,13 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
+from lstm_viz.limits import MAX_HORIZON, whole_number
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
+from lstm_viz.scaling import Scaling
 from lstm_viz.tasks.fit import Progress, fit
 from lstm_viz.tasks.series import (
     SYNTHETIC,
     VARIANTS,
-    Scaling,
     Series,
     baselines,
     check_series,
@@ -96,13 +97,14 @@ def forecast(model: SequenceModel, values, start: int, horizon: int) -> np.ndarr
     """
     values = np.asarray(values, dtype=np.float64)
     scaling = scaling_of(model)
+    start, horizon = whole_number(start, "start"), whole_number(horizon, "horizon", 12)
     if not scaling.offset <= start < len(values):
         raise ValueError(
             f"start={start} is outside the series; "
             f"pick a step in {scaling.offset}..{len(values) - 1}"
         )
-    if horizon < 1:
-        raise ValueError(f"horizon={horizon}: forecast at least one step (e.g. horizon=12)")
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise ValueError(f"horizon={horizon}: forecast 1..{MAX_HORIZON} steps (e.g. horizon=12)")
     x = torch.from_numpy(scaling.to_input(values[: start + 1]))[None]  # (1, T, 1)
     out, state = model.core(model.encoder(x))
     y = model.head(out[:, -1:])  # (1, 1, 1): the forecast of step start + 1
@@ -233,6 +235,11 @@ def _train(
         model.load_state_dict(best["state"])
     model.eval()
     found = evaluate(model, v if series.name == "custom" else None)
+    if not np.isfinite(found["model_rmse"]):  # never report "trained" with infinite errors
+        raise ValueError(
+            "training gave non-finite errors on this series; rescale the column (divide it by "
+            "a constant) or remove outliers, then train again"
+        )
     k = max(1, min(10, len(losses) // 4))
     found.update(
         core=core,

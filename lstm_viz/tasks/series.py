@@ -1,4 +1,6 @@
-"""Series for the forecasting task: the shipped CSVs, a synthetic generator, scaling, baselines.
+"""Series for the forecasting task: the shipped CSVs, a synthetic generator, baselines.
+
+How values are scaled for the model (`Scaling`) lives in `lstm_viz/scaling.py`.
 
 Everything here is numpy; the model lives in `forecast.py`. Conventions used throughout:
 
@@ -14,10 +16,13 @@ Everything here is numpy; the model lives in `forecast.py`. Conventions used thr
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from lstm_viz.limits import MAX_SERIES, MAX_SERIES_ABS, whole_number
+from lstm_viz.scaling import Scaling  # noqa: F401  (re-exported: the task's scaling lives there)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MIN_LENGTH = 60  # shorter series leave too few steps for training, validation and a test tail
@@ -104,6 +109,19 @@ def check_series(values, min_length: int = MIN_LENGTH) -> np.ndarray:
             f"the series has {len(bad)} missing or infinite values (first at row {bad[0]}); "
             "fill them (e.g. interpolate) or drop those rows"
         )
+    if len(arr) > MAX_SERIES:
+        raise ValueError(
+            f"the series has {len(arr)} values; the app forecasts at most {MAX_SERIES}: "
+            "keep the most recent part"
+        )
+    big = float(np.abs(arr).max())
+    if big > MAX_SERIES_ABS:
+        # squares of such values (variance, RMSE) overflow float64 to inf: a model "trained"
+        # on them would report infinite errors as if nothing were wrong
+        raise ValueError(
+            f"the series holds values up to {big:.3g}; the app takes |values| up to "
+            f"{MAX_SERIES_ABS:.0e}: divide the column by a constant (change its unit) first"
+        )
     if np.ptp(arr) == 0 or np.std(np.diff(arr)) < 1e-12 * max(1.0, np.abs(arr).max()):
         raise ValueError(
             "the series is constant (or a straight line); there is nothing to learn: "
@@ -121,7 +139,9 @@ def custom_series(
     """
     v = check_series(values)
     n = len(v)
-    season = estimate_season(v[: int(0.7 * n)]) if season is None else int(season)
+    if season is not None:
+        season = whole_number(season, "season", example=12)
+    season = estimate_season(v[: int(0.7 * n)]) if season is None else season
     if not 1 <= season <= n // 4:
         raise ValueError(f"season={season} must be between 1 and {n // 4} (a quarter of the data)")
     if labels is not None and len(labels) != n:
@@ -147,45 +167,6 @@ def wants_difference(train_values: np.ndarray) -> bool:
     slope, icpt = np.polyfit(t, train_values, 1)
     rise = abs(slope) * len(t)
     return bool(rise > np.std(train_values - (slope * t + icpt)))
-
-
-@dataclass
-class Scaling:
-    difference: bool  # model step changes (value[t] - value[t-1]) instead of values
-    mean: float  # subtracted from the (differenced) values, fit on the training part only
-    std: float  # then divided by this
-
-    @property
-    def offset(self) -> int:
-        return 1 if self.difference else 0
-
-    @classmethod
-    def fit(cls, train_values: np.ndarray, difference: bool) -> Scaling:
-        z = np.diff(train_values) if difference else train_values
-        std = float(np.std(z))
-        return cls(difference, float(np.mean(z)), std if std > 0 else 1.0)
-
-    def to_input(self, values: np.ndarray) -> np.ndarray:
-        """Model input (N - offset, 1) float32 from raw values (N,)."""
-        z = np.diff(values) if self.difference else np.asarray(values, dtype=np.float64)
-        return ((z - self.mean) / self.std).astype(np.float32)[:, None]
-
-    def to_values(self, out: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """One-step predictions (N,) in original units from model outputs (N - offset,)."""
-        step = np.asarray(out, dtype=np.float64) * self.std + self.mean  # (N - offset,)
-        pred = np.full(len(values), np.nan)
-        o = self.offset
-        # output j forecasts raw index j + o + 1; the last output looks past the end of the data
-        pred[o + 1 :] = step[:-1] + (values[o:-1] if self.difference else 0.0)
-        return pred
-
-    def unroll(self, out: np.ndarray, last_value: float) -> np.ndarray:
-        """Raw values (H,) from H autoregressive outputs that continue after `last_value`."""
-        step = np.asarray(out, dtype=np.float64) * self.std + self.mean
-        return last_value + np.cumsum(step) if self.difference else step
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def rmse(pred: np.ndarray, true: np.ndarray) -> float:

@@ -15,7 +15,7 @@ import torch
 
 from lstm_viz import analysis
 from lstm_viz.cells import SIGMOID_NAMES
-from lstm_viz.models import SequenceModel
+from lstm_viz.tasks import cue
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui.budget_cache import cached
 from lstm_viz.ui.place import ClampSpec  # noqa: F401  (views build clamps from here)
@@ -24,7 +24,7 @@ from lstm_viz.ui.place import ClampSpec  # noqa: F401  (views build clamps from 
 def core_input(model, x: np.ndarray):
     """What `model(...)` takes: the raw ids / values for a SequenceModel, a float tensor for a
     bare nn.LSTM / GRU / RNN (as `loaders.run_trace` feeds it)."""
-    if isinstance(model, SequenceModel):
+    if hasattr(model, "trace"):  # a SequenceModel or a loaded whole model encodes its input
         return x
     return torch.as_tensor(np.asarray(x, dtype=np.float32))
 
@@ -35,7 +35,7 @@ def intervened(
 ) -> tuple[LSTMTrace, np.ndarray | None]:
     """(trace, per-step outputs or None) of the model with the clamps of `spec` applied."""
     clamps = [c.clamp() for c in spec]
-    if isinstance(_model, SequenceModel):
+    if hasattr(_model, "trace"):
         return _model.trace(x, interventions=clamps, labels=list(labels))
     from lstm_viz.trace import trace
 
@@ -76,57 +76,11 @@ def ranking(
     return sorted(rows, key=lambda row: -abs(row[2]))
 
 
-def memory_share(
-    tr: LSTMTrace, layer: int, step: int, direction: int = 0
-) -> tuple[np.ndarray, np.ndarray, str, int]:
-    """(kept (S, H), written (S, H), gate, first step) of the state that carries memory.
-
-    LSTM: c_t = f_t c_(t-1) + i_t g_t, so what was written at s is i_s g_s and the share of it
-    left at `step` is the product of the forget gates in between (`analysis.retention`).
-    GRU: h_t = z_t h_(t-1) + (1 - z_t) n_t has the same form with the update gate z as the
-    forget gate and (1 - z_s) n_s as the write. Either way, from the zero state,
-    sum_s kept[s] * written[s] is exactly the state at `step` (tests check this).
-    A plain RNN has no such gate: raises ValueError.
-    """
-    if tr.kind == "lstm":
-        kept = analysis.retention(tr, layer, step, direction)
-        write = tr.gate("input", layer, direction) * tr.gate("candidate", layer, direction)
-        gate = "forget"
-    elif tr.kind == "gru":
-        z = tr.gate("update", layer, direction)  # (T, H)
-        if not 0 <= step < tr.steps:
-            raise ValueError(f"step {step} out of range; the trace has steps 0..{tr.steps - 1}")
-        ones = np.ones((1, z.shape[1]))
-        if direction == 0:  # row s: prod z_(s+1..step), as analysis.retention does for f
-            kept = np.cumprod(np.vstack([ones, z[1 : step + 1][::-1]]), axis=0)[::-1]
-        else:  # row s (from step): prod z_(step..s-1)
-            kept = np.cumprod(np.vstack([ones, z[step : tr.steps - 1]]), axis=0)
-        write = (1.0 - z) * tr.gate("new", layer, direction)
-        gate = "update"
-    else:
-        raise ValueError(
-            "a plain RNN has no gate that keeps a value: its memory is spread through the "
-            "recurrent weights, so there is no exact share kept to draw (see saliency below)"
-        )
-    first = 0 if direction == 0 else step
-    written = write[first : first + kept.shape[0]]
-    return kept, written, gate, first
-
-
 def cue_step(labels: list[str], extra: dict) -> int | None:
-    """The first step whose token is a cue (a name or town) on cue-task models, else None."""
-    cues = extra.get("cue_answer")
-    if not cues:
-        return None
-    return next((t for t, s in enumerate(labels) if s in cues), None)
+    """The cue's step on a cue-task model (from its config.extra), else None."""
+    return cue.cue_step(labels, extra.get("cue_answer") or {})
 
 
 def answer_step(labels: list[str], extra: dict) -> int | None:
-    """The step where a cue model must answer: the token before the first answer after the cue
-    (the model scores the answer there); the last step when the input stops at the query."""
-    at = cue_step(labels, extra)
-    if at is None:
-        return None
-    answers = set(extra["cue_answer"].values())
-    found = next((t for t in range(at + 1, len(labels)) if labels[t] in answers), None)
-    return found - 1 if found is not None else len(labels) - 1
+    """The step where a cue-task model must answer (its query step), else None."""
+    return cue.query_step(labels, extra.get("cue_answer") or {})

@@ -12,6 +12,9 @@ from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui import state
 from lstm_viz.ui.common import plain
 from lstm_viz.ui.gates import map_names
+from lstm_viz.ui.why_panel import why_panel
+
+SIDE_PX = 400  # presenter mode: the side column's width at 1280x720 (a lower bound), in px
 
 
 def unit_values(tr: LSTMTrace, layer: int, direction: int, step: int, unit: int) -> dict:
@@ -35,7 +38,7 @@ def diagram_figure(tr: LSTMTrace, layer: int, direction: int, step: int, unit: i
     return figures.cell_diagram(tr.kind, values, unit, step, token)
 
 
-def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> None:
+def prediction_ui(model, preds: np.ndarray | None, step: int, sized: dict | None = None) -> None:
     """Top outputs with probabilities, or the (unscaled) forecast value, at this step."""
     if preds is None:
         st.caption(
@@ -48,14 +51,11 @@ def prediction_ui(model, preds: np.ndarray | None, step: int, extra: dict) -> No
     names = (config.output_labels or config.vocab) if config else None
     if out.size > 1:
         names = names if names and len(names) == out.size else [f"out {k}" for k in range(out.size)]
-        p = np.exp(out - out.max())
-        st.image(figures.prediction_bars(names, p / p.sum(), step), width="stretch")
+        bars = figures.prediction_bars(names, model.readout(out), step, **(sized or {}))
+        st.image(bars, width="stretch")
         return
     label = names[0] if names else "output"
-    value = float(out[0])
-    scaling = extra.get("scaling")
-    if scaling:  # forecast models read and write scaled values: show original units
-        value = value * scaling["std"] + scaling["mean"]
+    value = float(model.readout(out)[0])  # a forecast model's value in the data's units
     st.metric(f"Model output after step {step}: {label}", f"{value:.4g}")
 
 
@@ -68,13 +68,21 @@ def cell_panel(src, tr: LSTMTrace, preds, view, step: int) -> int:
     # drawn as inline SVG: a Plotly chart whose figure changes is remounted by Streamlit at
     # every step, which cost more than everything else in a step (see bench/app_speed.py)
     values = unit_values(tr, view.layer, view.direction, step, unit)
-    with st.container(key="lv_cell_diagram"):
-        st.image(figures.cell_diagram_svg(tr.kind, values, unit, step, token), width="stretch")
+    where = dict(layer=view.layer, direction=view.direction)
+    big, side = st.columns([1.5, 1]) if view.font else (st.container(), st.container())
+    if view.font:  # presenter mode: each panel laid out for the width it gets at 1280x720
+        where |= dict(min_px=view.font, width_px=figures.diagram_width(tr.kind, view.font))
+    with big.container(key="lv_cell_diagram"):
+        svg = figures.cell_diagram_svg(tr.kind, values, unit, step, token, **where)
+        st.image(svg, width="stretch")
     strip = {n: tr.gate(n, view.layer, view.direction)[step] for n in map_names(tr)}
-    with st.container(key="lv_unit_strip"):
-        st.image(figures.unit_strip(strip, view.units, step), width="stretch")
+    sized = dict(min_px=view.font, width_px=SIDE_PX) if view.font else {}
+    with side.container(key="lv_unit_strip"):
+        st.image(figures.unit_strip(strip, view.units, step, **sized), width="stretch")
     if state.widget_value("lv_exact"):  # the exact numbers, only when asked for
         table = {"unit": view.units} | {n: v[view.units] for n, v in strip.items()}
         st.dataframe(table, hide_index=True, height=240, key="lv_exact_table")
-    prediction_ui(src.model, preds, step, src.extra)
+    with side:
+        prediction_ui(src.model, preds, step, sized)
+    why_panel(src, tr, view, step, unit)
     return unit

@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz import figures, inputs
+from lstm_viz.limits import MAX_HORIZON, MAX_SEASON
 from lstm_viz.models import SequenceModel, save_checkpoint, shipped_metrics
 from lstm_viz.tasks import forecast, series, shipped_task
 from lstm_viz.ui import loaders, state
@@ -128,7 +129,7 @@ def _panel(key: str, entry: dict, step: int | None = None) -> None:
         key=start_key,
         help="The model reads the series up to this step, then feeds its own outputs back in.",
     )
-    top = int(min(500, max(4 * season, 50)))
+    top = int(min(MAX_HORIZON, max(4 * season, 50, int(extra["horizon"]))))
     horizon_key = f"lv_fc_horizon_{tag}"
     state.keep_in_range(horizon_key, 1, top)
     horizon = c2.slider(
@@ -164,17 +165,23 @@ def _train_ui() -> None:
         st.caption("The last 20% of your series is held out to score the model and the baselines.")
         return
     try:
-        columns = inputs.read_csv(file.getvalue())
+        table = inputs.read_csv_table(file.getvalue())
     except ValueError as err:
         show_error("Could not read this CSV", err)
         return
+    for text in table.notes():  # columns left out, and why
+        st.caption(plain(text))
+    columns = table.columns
     names = list(columns)
-    values_first = [n for n in names if not (np.diff(columns[n]) > 0).all()] or names
+    first = table.default_columns(1)[0]
+    state.keep_choice("lv_fc_column", names)
     c1, c2, c3 = st.columns([3, 2, 2])
-    column = c1.selectbox("Column", names, index=names.index(values_first[0]), key="lv_fc_column")
+    column = c1.selectbox("Column", names, index=names.index(first), key="lv_fc_column")
+    state.keep_in_range("lv_fc_season", 0, MAX_SEASON)
     season = c2.number_input(
-        "Season (steps per cycle; 0 = estimate)", 0, 10_000, 0, key="lv_fc_season"
+        "Season (steps per cycle; 0 = estimate)", 0, MAX_SEASON, 0, key="lv_fc_season"
     )
+    state.keep_in_range("lv_fc_steps", 50, 3000)
     steps = c3.number_input("Training steps", 50, 3000, 600, step=50, key="lv_fc_steps")
     if not st.button("Train a quick model", key="lv_fc_train", type="primary"):
         return

@@ -30,6 +30,8 @@ CELLS_PER_MAP = 40_000  # units x steps drawn per map: six maps stay under 2 MB 
 # random data (whose base64 holds more "/", which Plotly escapes as 6 characters)
 HEATMAP_KEY, OVERVIEW_KEY = "lv_heatmaps", "lv_overview"
 TOP_KEY, WINDOW_KEY = "lv_top_k", "lv_window_start"
+CHART = {"displayModeBar": False}
+PRESENT_FONT = 16  # px of every text a room must read (presenter mode)
 DEFAULT_UNITS = 128  # rows shown at first; wider cores show their first 128 in the chosen order
 
 
@@ -40,6 +42,8 @@ class View:
     units: list[int]  # rows shown, in order
     window: tuple[int, int]  # steps drawn at full resolution: [start, stop)
     steps: int  # length of the whole sequence
+    font: int | None = None  # px of every text on the maps (presenter mode: 16)
+    highlight: int | None = None  # the diagram unit's row, outlined on every map (presenter mode)
 
     @property
     def has_overview(self) -> bool:
@@ -135,7 +139,12 @@ def view_ui(tr: LSTMTrace, x: np.ndarray) -> View:
             "Pinned units (shown first)", everyone, **state.bind("pinned", everyone)
         )
     units = [int(u) for u in pinned] + [u for u in order[:top] if u not in pinned]
-    return View(layer, direction, units, _window_ui(tr.steps, len(units)), tr.steps)
+    window = _window_ui(tr.steps, len(units))
+    here = state.place()
+    if not here.present:
+        return View(layer, direction, units, window, tr.steps)
+    unit = here.unit if here.unit in units else units[0]
+    return View(layer, direction, units, window, tr.steps, PRESENT_FONT, unit)
 
 
 def _window_ui(steps: int, n_units: int) -> tuple[int, int]:
@@ -169,13 +178,18 @@ def heatmap_spec(
     direction: int,
     units: tuple[int, ...],
     window: tuple[int, int],
+    font: int | None = None,
+    highlight: int | None = None,
 ) -> dict:
     """The heatmap figure as a plain dict (cached per trace and view)."""
     maps = {n: _tr.gate(n, layer, direction) for n in map_names(_tr)}
     labels = _tr.labels or [str(t) for t in range(_tr.steps)]
     clamped = {n: _tr.clamped(n, layer, direction) for n in maps}
     clamped = {n: m for n, m in clamped.items() if m.any()}
-    fig = figures.gate_heatmaps(maps, labels, list(units), window, clamped=clamped or None)
+    fig = figures.gate_heatmaps(
+        maps, labels, list(units), window, clamped=clamped or None, font=font,
+        highlight_unit=highlight,
+    )  # fmt: skip
     return fig.to_plotly_json()
 
 
@@ -187,10 +201,11 @@ def overview_spec(
     direction: int,
     units: tuple[int, ...],
     window: tuple[int, int],
+    font: int | None = None,
 ) -> dict:
     name = "cell" if "cell" in _tr.names else "hidden"
     values = _tr.gate(name, layer, direction)[:, list(units)]
-    return figures.overview(values, name, window).to_plotly_json()
+    return figures.overview(values, name, window, font=font).to_plotly_json()
 
 
 def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View) -> None:
@@ -198,8 +213,14 @@ def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View) -> None:
     args = (trace_id, tr, view.layer, view.direction, tuple(view.units), view.window)
     if view.has_overview:
         st.plotly_chart(
-            overview_spec(*args), key=OVERVIEW_KEY, theme=None, config={"displayModeBar": False}
+            overview_spec(*args, view.font),
+            key=OVERVIEW_KEY,
+            theme=None,
+            config={"displayModeBar": False},
         )
     st.plotly_chart(
-        heatmap_spec(*args), key=HEATMAP_KEY, theme=None, config={"displayModeBar": False}
+        heatmap_spec(*args, view.font, view.highlight),
+        key=HEATMAP_KEY,
+        theme=None,
+        config={"displayModeBar": False},
     )

@@ -13,13 +13,14 @@ import numpy as np
 import streamlit as st
 
 from lstm_viz import cells, figures
+from lstm_viz.limits import MAX_STATE_CLAMP
 from lstm_viz.models import SequenceModel, shipped_metrics
 from lstm_viz.ui import gates, state
 from lstm_viz.ui.analysis_cache import ClampSpec, answer_step, cue_step, intervened
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.memory_view import CHART, step_picker, where_ui
 
-MAX_VALUE = 1e6  # a clamp value the controls take (cell and hidden are unbounded; 1e39 overflows)
+MAX_VALUE = MAX_STATE_CLAMP  # a cell / hidden clamp's largest |value| (1e39 would overflow)
 MODES = {"clamp": "clamp a gate or state", "ablate": "ablate units (cell and hidden to 0)"}
 RANGES = {n: "0..1" for n in cells.SIGMOID_NAMES} | {n: "-1..1" for n in cells.TANH_NAMES}
 
@@ -162,16 +163,6 @@ def _suggestions(src, tr, trace_id: str, layer: int, step: int) -> None:
         )
 
 
-def _probs(out: np.ndarray) -> np.ndarray:
-    e = np.exp(out - out.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _value(src, v: float) -> float:
-    scaling = src.extra.get("scaling")  # forecast models read and write scaled values
-    return v * scaling["std"] + scaling["mean"] if scaling else v
-
-
 def _where(src, tr, step: int) -> dict[str, int]:
     """The steps whose prediction is shown: now, the cue task's answer step, the last step."""
     labels = tr.labels or [str(t) for t in range(tr.steps)]
@@ -206,7 +197,7 @@ def _prediction_ui(
         names = (config.output_labels or config.vocab) if config else None
         if not names or len(names) != preds.shape[1]:
             names = [f"out {k}" for k in range(preds.shape[1])]
-        p, p2 = _probs(preds), _probs(preds2)
+        p, p2 = src.model.readout(preds), src.model.readout(preds2)
         best = [int(np.argmax(p[s])) for s in rows]
         table["answer before"] = [names[k] for k in best]
         table["p before"] = [float(p[s, k]) for s, k in zip(rows, best, strict=True)]
@@ -224,13 +215,13 @@ def _prediction_ui(
         k = int(np.argmax(p[tr.steps - 1 if focus is None else focus]))
         return names[k], p[:, k], p2[:, k]
     label = (config.output_labels or ["output"])[0] if config else "output"
-    table["before"] = [_value(src, float(preds[s, 0])) for s in rows]
+    # a forecast model's values in the data's units
+    before, after = src.model.readout(preds)[:, 0], src.model.readout(preds2)[:, 0]
+    table["before"] = [float(before[s]) for s in rows]
     if clamped:
-        table["after"] = [_value(src, float(preds2[s, 0])) for s in rows]
+        table["after"] = [float(after[s]) for s in rows]
         table["change"] = [a - b for a, b in zip(table["after"], table["before"], strict=True)]
     st.dataframe(table, hide_index=True, key="lv_iv_table")
-    before = np.array([_value(src, float(v)) for v in preds[:, 0]])
-    after = np.array([_value(src, float(v)) for v in preds2[:, 0]])
     return label, before, after
 
 

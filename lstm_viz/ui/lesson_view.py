@@ -8,7 +8,6 @@ type for a projector. Only our own static CSS is injected; no user text is ever 
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from lstm_viz import figures, lessons
@@ -17,9 +16,10 @@ from lstm_viz.tasks import cue
 from lstm_viz.ui import state
 from lstm_viz.ui.cell import unit_values
 from lstm_viz.ui.common import plain
-from lstm_viz.ui.loaders import model_title
+from lstm_viz.ui.loaders import load_model, model_title
 
 N = len(lessons.LESSONS)
+KEYS_CSS = "<style>.st-key-lv_lesson_keys {display: none}</style>"  # the clicker's key buttons
 CSS = """<style>
 .st-key-lv_lesson p, .st-key-lv_lesson li {font-size: 1.3rem; line-height: 1.55}
 .st-key-lv_lesson h2 {font-size: 2.1rem}
@@ -62,41 +62,58 @@ def _start_page() -> None:
         "and shows the step where something happens. The moment is searched for on that input "
         "when the stop opens, and every number in the text is measured there."
     )
-    st.button("Start the tour", key="lv_lesson_start", on_click=_place, args=(1,), type="primary")
+    st.button("Start the tour", key="lv_lesson_start", on_click=_place, args=(1,), type="primary",
+              shortcut="PageDown")  # fmt: skip
 
 
 def _figures(k: int) -> None:
     lesson, m = lessons.LESSONS[k - 1], lessons.moment(k - 1)
     tr = m.trace
-    fig = figures.step_lines(m.lines, tr.labels, m.step, m.ylabel, m.log, height=380)
+    font = 16 if state.place().present else None  # presenter mode: every text at 16 px
+    fig = figures.step_lines(
+        m.lines, tr.labels, m.step, m.ylabel, m.log, height=380, marks=m.marks, font=font
+    )
     st.plotly_chart(fig, key="lv_lesson_lines", config={"displayModeBar": False})
     if "clamped" in m.extra:  # the answer before and after the clamp, side by side
-        runs = ((m.preds, "as trained"), (m.extra["clamped"], "memory cells clamped"))
+        runs = ((m.preds, "as trained"), (m.extra["clamped"], "clamped"))
+        sized = dict(min_px=16, width_px=280) if font else {}
         for col, (out, title) in zip(st.columns(2), runs, strict=True):
-            p = np.exp(out[m.step] - out[m.step].max())  # softmax over the answers
-            p /= p.sum()
-            col.metric(title, cue.ANSWERS[int(p.argmax())],
-                       f"p = {p.max():.3f}", delta_color="off")  # fmt: skip
-            col.image(figures.prediction_bars(cue.ANSWERS, p, m.step, top=3), width="stretch")
+            p = load_model(lesson.model).readout(out[m.step])  # probabilities of the answers
+            col.metric(title, cue.ANSWERS[int(p.argmax())], f"p = {p.max():.3f}",
+                       delta_color="off", delta_arrow="off")  # fmt: skip
+            bars = figures.prediction_bars(cue.ANSWERS, p, m.step, top=3, **sized)
+            col.image(bars, width="stretch")
     elif m.unit is not None and tr.kind == "lstm":
         values = unit_values(tr, 0, 0, m.step, m.unit)
         token = tr.labels[m.step]  # cell_diagram_svg escapes it
-        st.image(figures.cell_diagram_svg(tr.kind, values, m.unit, m.step, token), width="stretch")
+        sized = dict(min_px=16, width_px=figures.diagram_width(tr.kind)) if font else {}
+        svg = figures.cell_diagram_svg(tr.kind, values, m.unit, m.step, token, **sized)
+        st.image(svg, width="stretch")
     else:
         lo = max(0, min(m.step - 30, tr.steps - 60))
         maps = {lesson.gate: tr.gate(lesson.gate)}
         window = (lo, min(tr.steps, lo + 60))
-        heat = figures.gate_heatmaps(maps, tr.labels, window=window, step=m.step, row_height=240)
+        heat = figures.gate_heatmaps(
+            maps, tr.labels, window=window, step=m.step, row_height=240, font=font
+        )
         st.plotly_chart(heat, key="lv_lesson_heatmap", config={"displayModeBar": False})
 
 
 def _nav(k: int) -> None:
+    """Back / Next (← →, and a clicker's PageUp / PageDown, or Space) and the way out."""
     c1, c2, c3 = st.columns([1, 1, 2])
-    c1.button("← Back", key="lv_lesson_back", on_click=_place, args=(k - 1,), width="stretch")
+    c1.button("← Back", key="lv_lesson_back", on_click=_place, args=(k - 1,), width="stretch",
+              shortcut="Left", disabled=k < 1)  # fmt: skip
     c2.button(
         "Next →", key="lv_lesson_next", on_click=_place, args=(k + 1,), width="stretch",
-        disabled=k >= N, type="primary",
+        disabled=k >= N, type="primary", shortcut="Right",
     )  # fmt: skip
+    st.html(KEYS_CSS)
+    with st.container(key="lv_lesson_keys"):  # out of sight: only their shortcuts are used
+        for name, shortcut, to in (("pagedown", "PageDown", k + 1), ("space", "Space", k + 1),
+                                   ("pageup", "PageUp", k - 1)):  # fmt: skip
+            st.button(name, key=f"lv_lesson_key_{name}", on_click=_place,
+                      args=(min(max(to, 0), N),), shortcut=shortcut)  # fmt: skip
     c3.button(
         "Open this moment in the step-by-step view", key="lv_lesson_open",
         on_click=_open_in_gates, args=(k,), width="stretch",

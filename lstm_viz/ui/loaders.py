@@ -14,7 +14,6 @@ import streamlit as st
 import torch
 from torch import nn
 
-from lstm_viz.inputs import load_model_file
 from lstm_viz.models import ModelConfig, SequenceModel, load_shipped, shipped_models
 from lstm_viz.tasks import REGISTRY, shipped_task
 from lstm_viz.trace_result import LSTMTrace
@@ -57,13 +56,18 @@ def load_model(name: str) -> SequenceModel:
 
 
 @cached(max_entries=16)
-def load_upload(data: bytes, kind: str) -> SequenceModel | nn.Module:
-    """An uploaded model file (weights only); raises ValueError with a fix-it hint."""
-    return load_model_file(data, kind)
+def load_upload(data: bytes, answers: tuple[tuple[str, str], ...] = ()) -> nn.Module:
+    """An uploaded model file (weights only) via `lstm_viz.load_model`, with the user's answers
+    to what the file cannot say (e.g. nonlinearity="relu"); raises ValueError (ChoiceNeeded when
+    it must ask) with a fix-it hint."""
+    from lstm_viz.load import load_model as load_any
+
+    return load_any(data, **dict(answers))
 
 
-def upload_key(data: bytes, kind: str) -> str:
-    return f"upload:{kind}:{hashlib.sha256(data).hexdigest()[:16]}"
+def upload_key(data: bytes, answers: dict) -> str:
+    said = ",".join(f"{k}={v}" for k, v in sorted(answers.items()))
+    return f"upload:{said}:{hashlib.sha256(data).hexdigest()[:16]}"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -86,7 +90,7 @@ def run_trace(
     model_key: str, _model, x: np.ndarray, labels: tuple[str, ...]
 ) -> tuple[LSTMTrace, np.ndarray | None]:
     """(trace, per-step outputs or None for a bare core) of `_model` on one input."""
-    if isinstance(_model, SequenceModel):
+    if hasattr(_model, "trace"):  # a SequenceModel or a loaded whole model: it has a head
         return _model.trace(x, labels=list(labels))
     from lstm_viz.trace import trace
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import figures
+from lstm_viz import analysis, figures
 from lstm_viz.ui import state
 from lstm_viz.ui.analysis_cache import (
     answer_step,
     cue_step,
-    memory_share,
     saliency_curve,
     saturation_all,
 )
@@ -65,7 +64,7 @@ def _marks(src, tr, step: int) -> dict[str, int]:
 def _retention_ui(tr, layer: int, direction: int, step: int, marks: dict) -> None:
     st.markdown("##### What is still in memory at this step")
     try:
-        kept, written, gate, first = memory_share(tr, layer, step, direction)
+        kept, written, gate, first = analysis.retention(tr, layer, step, direction)
     except ValueError as err:
         st.info(str(err).capitalize() + ".")
         return

@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from lstm_viz.limits import MAX_STEPS
+from lstm_viz.limits import MAX_STATE_CLAMP, MAX_STEPS
 
 VIEWS = {  # link id -> title, in the order the view picker shows them
     "gates": "Gates, step by step",
     "memory": "Memory",
     "intervene": "Intervene",
     "find": "Find a cell",
+    "corpus": "Ask the corpus",
     "compare": "RNN vs GRU vs LSTM",
     "forecast": "Forecast",
     "lesson": "Lesson",
@@ -30,7 +31,7 @@ MAX_SEED = 2**31 - 1
 LINK_TEXT = 500  # typed text up to this many characters travels in a link
 MAX_CLAMPS = 16  # clamps a link may carry
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
-_INT = re.compile(r"-?[0-9]{1,9}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
+_INT = re.compile(r"-?[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
 
 
 class ClampSpec(NamedTuple):
@@ -87,6 +88,8 @@ class Place:
     pinned: tuple[int, ...] = ()
     stop: int = 0  # lesson stop: 0 = the start page
     clamps: tuple[ClampSpec, ...] = ()  # applied interventions
+    present: bool = False  # presenter mode: large type, the sidebar folded away
+    room: str = ""  # the room this page follows (a student's link: ?room=ABCD)
 
 
 def slug(name: str) -> str:
@@ -146,6 +149,10 @@ def link_params(p: Place) -> dict[str, str]:
         q["stop"] = str(p.stop)
     if p.clamps:
         q["clamp"] = ";".join(_clamp_text(c) for c in p.clamps)
+    if p.present:
+        q["present"] = "1"
+    if p.room:
+        q["room"] = p.room
     return q
 
 
@@ -179,7 +186,7 @@ def parse_clamp(text: str) -> ClampSpec:
         raise ValueError(text)
     span = re.fullmatch(r"([0-9]{1,5})-([0-9]{1,5})", parts[1])
     value = _float(parts[2])
-    if span is None or value is None or abs(value) > 1e6:
+    if span is None or value is None or abs(value) > MAX_STATE_CLAMP:
         raise ValueError(text)
     start, last = int(span[1]), int(span[2])
     units, layer, direction = None, 0, None
@@ -248,6 +255,12 @@ def from_link(params: dict[str, str]) -> tuple[Place, list[str]]:
             except ValueError:
                 bad.append(f"clamp {text[:40]!r}")
         p.clamps = tuple(clamps)
+    if "present" in get:
+        take("present", get["present"] in ("1", "true"), get["present"] in ("0", "1", "true"))
+        if get["present"] in ("1", "true") and "view" not in get:
+            p.view = "gates"  # presenter mode opens the gates view unless the link names another
+    if "room" in get:
+        take("room", get["room"].upper(), bool(re.fullmatch(r"[A-Za-z]{4}", get["room"])))
     notes = []
     if bad:
         shown = ", ".join(f"{b}={get[b][:20]!r}" if b in get else b for b in bad)

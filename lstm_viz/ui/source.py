@@ -21,9 +21,10 @@ from torch import nn
 
 from lstm_viz import inputs
 from lstm_viz.inputs import MAX_STEPS, UserInput
+from lstm_viz.loaded import ChoiceNeeded
 from lstm_viz.models import SequenceModel
-from lstm_viz.ui import loaders, state
-from lstm_viz.ui.common import show_error
+from lstm_viz.ui import classroom, loaders, state
+from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.place import INPUTS, MAX_SEED, NOISE_RANGE, example_named
 
 UPLOAD = "upload"  # the model picker's entry for the user's own file
@@ -71,23 +72,40 @@ def _model_ui() -> tuple[SequenceModel | nn.Module, str, str] | None:
     if name != UPLOAD:
         return loaders.load_model(name), name, titles[name]
     file = st.file_uploader(
-        "Model file (.pt)",
-        type=["pt", "pth", "bin"],
+        "Model file",
+        type=["pt", "pth", "bin", "keras", "h5"],
         key="lv_model_file",
-        help="A state_dict of an nn.LSTM / GRU / RNN, or an lstm_viz "
-        "checkpoint. Loaded as weights only: no code in it runs.",
+        help="A PyTorch state_dict (a whole model's or just its nn.LSTM / GRU / RNN), an "
+        "lstm_viz checkpoint, or a Keras .keras / .h5 file. Read as weights only: no code in "
+        "it runs.",
     )
-    kind = st.selectbox("Core type", ["auto", "lstm", "gru", "rnn"], key="lv_model_kind")
     if file is None:
         st.info("Upload a model file to see its gates, or pick a shipped model.")
         return None
     data = file.getvalue()
-    try:
-        model = loaders.load_upload(data, kind)
-    except ValueError as err:
-        show_error("Could not use this model file", err)
-        return None
-    return model, loaders.upload_key(data, kind), f"uploaded: {file.name}"
+    answers: dict[str, str] = {}
+    while True:  # the file cannot say everything (an RNN's nonlinearity, which core): ask
+        try:
+            model = loaders.load_upload(data, tuple(sorted(answers.items())))
+            break
+        except ChoiceNeeded as ask:
+            if ask.keyword in answers:  # answered, and still refused: say why
+                show_error("Could not use this model file", ask)
+                return None
+            st.warning(plain(str(ask)), icon="❓")
+            answers[ask.keyword] = st.radio(
+                f"Choose {ask.keyword}", ask.choices, key=f"lv_upload_{ask.keyword}", index=None
+            )
+            if answers[ask.keyword] is None:
+                return None
+        except ValueError as err:
+            show_error("Could not use this model file", err)
+            return None
+    summary = getattr(model, "summary", None)
+    if summary is not None:
+        with st.expander("What was loaded", expanded=True):
+            st.text("\n".join(summary.lines()))
+    return model, loaders.upload_key(data, answers), f"uploaded: {file.name}"
 
 
 def _example_ui(model, examples) -> tuple[UserInput, str]:
@@ -103,10 +121,15 @@ def _example_ui(model, examples) -> tuple[UserInput, str]:
 
 
 def _text_ui(model, task: str) -> UserInput:
-    token = isinstance(model, SequenceModel) and model.is_token_model
-    default = DEFAULT_TEXT.get(task, "" if token else "0 0.5 1 0.5 0 -0.5 -1 -0.5 0 0.5 1")
+    token = getattr(model, "is_token_model", False)
+    need = inputs.input_size(model)
+    wave = "0 0.5 1 0.5 0 -0.5 -1 -0.5 0 0.5 1"
+    numbers = wave if need == 1 else "\n".join(" ".join(["0.5"] * need) for _ in range(3))
+    default = DEFAULT_TEXT.get(task, "" if token else numbers)
+    if token and not isinstance(model, SequenceModel):  # a loaded model: ids, no vocabulary
+        st.caption("This model's file holds no vocabulary: type token ids (whole numbers).")
     text = st.text_area(
-        "Text" if token else "Numbers (spaces or commas)",
+        "Text" if token else f"Numbers: {inputs.number_format(model)}",
         max_chars=20_000,
         **state.bind("text", default=default),
     )
@@ -116,7 +139,7 @@ def _text_ui(model, task: str) -> UserInput:
 def _generated_ui(model) -> UserInput:
     length = st.number_input("Length (steps)", 1, MAX_STEPS, step=50, **state.bind("length"))
     seed = st.number_input("Seed", 0, MAX_SEED, **state.bind("seed"))
-    token = isinstance(model, SequenceModel) and model.is_token_model
+    token = getattr(model, "is_token_model", False)
     noise = st.slider(
         "Noise",
         *NOISE_RANGE,
@@ -141,16 +164,16 @@ def _csv_ui(model) -> UserInput | None:
     if file is None:
         st.info("Upload a CSV file with a header row and a numeric column.")
         return None
-    columns = inputs.read_csv(file.getvalue())
-    need = inputs.input_size(model)
+    table = inputs.read_csv_table(file.getvalue())
+    for text in table.notes():  # columns left out, and why: never dropped silently
+        st.caption(plain(text))
+    columns, need = table.columns, inputs.input_size(model)
     names = list(columns)
-    # by default skip index-like columns (0, 1, 2, ... or any steadily rising count)
-    values = [n for n in names if not (np.diff(columns[n]) > 0).all()] or names
     picked = st.multiselect(
         f"Column(s) — the model reads {need}",
         names,
         max_selections=need,
-        **state.bind("columns", names, default=values[:need]),
+        **state.bind("columns", names, default=table.default_columns(need)),
     )
     return inputs.numbers_input(model, inputs.column_values(columns, picked))
 
@@ -169,7 +192,7 @@ def source_ui() -> Source | None:
         task = config.task if config is not None else ""
         extra = dict(config.extra) if config is not None else {}
         examples = loaders.task_examples(task, extra.get("variant")) if task else []
-        token = isinstance(model, SequenceModel) and model.is_token_model
+        token = getattr(model, "is_token_model", False)
         kinds = [k for k in INPUTS if k != "example" or examples]
         kinds = [k for k in kinds if k != "csv" or not token]
         kind = st.radio("Input", kinds, format_func=INPUT_TITLES.get, **state.bind("input", kinds))
@@ -191,4 +214,7 @@ def source_ui() -> Source | None:
         if description:
             st.caption(description)
         st.caption(f"{len(user.labels)} steps")
+        if not state.place().present:  # in presenter mode these sit above the view instead
+            with st.expander("Classroom: presenter mode and rooms"):
+                classroom.presenter_ui()
     return Source(model, key, title, user.x, user.labels, description, task, extra)

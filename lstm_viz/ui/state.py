@@ -38,6 +38,7 @@ PLACE = "lv_place"  # the Place
 SYNCED = "lv_synced"  # widget key -> the value last written to or read from it
 NOTES = "lv_notes"  # what a link asked for and could not get, shown once
 PENDING = "lv_pending"  # view-local widget values asked for by go_to(widgets=...)
+LOCKED = "lv_locked"  # fields the page's widgets may not move (a page following a room)
 FRESH = "lv_fresh"  # set on a session's first run: its place came from the link
 STASH = "lv_stash"  # per-session objects views keep (trained models, prepared exports)
 
@@ -57,6 +58,7 @@ WIDGETS = {
     "direction": "lv_direction",
     "unit": "lv_unit",
     "pinned": "lv_pinned",
+    "present": "lv_present",
 }
 SOURCE_FIELDS = ("model", "input", "example", "text", "length", "seed", "noise", "columns")
 
@@ -74,8 +76,11 @@ def place() -> Place:
     for key, value in ss.get(PENDING, {}).items():  # view-local widgets a go_to asked for
         ss[key] = value
     ss.pop(PENDING, None)
-    changed = {}
+    changed, locked = {}, ss.get(LOCKED, ())
     for name, key in WIDGETS.items():
+        if name in locked and key in ss:  # moved only by go_to now (a followed room)
+            synced[key] = ss[key]
+            continue
         if key in ss and (key not in synced or ss[key] != synced[key]):
             value = _widget_to_field(name, ss[key])
             synced[key] = ss[key]
@@ -92,6 +97,11 @@ def is_fresh() -> bool:
     return bool(st.session_state.pop(FRESH, False))
 
 
+def lock(fields) -> None:
+    """Let only go_to move these fields (widgets showing them are then read-only in effect)."""
+    st.session_state[LOCKED] = tuple(fields)
+
+
 def notes() -> list[str]:
     """What the link (or a changed input) asked for and could not get; cleared once read."""
     return st.session_state.pop(NOTES, None) or []
@@ -105,6 +115,8 @@ def _widget_to_field(name: str, value):
     """A widget's value as the place holds it, or None when it is not usable (crafted)."""
     if name == "view":
         return TITLE_TO_VIEW.get(value, value if value in VIEWS else None)
+    if name == "present":
+        return bool(value) if isinstance(value, bool) else None
     if name in ("step", "layer", "direction", "length", "seed", "unit"):
         return _whole(value)
     if name == "noise":
@@ -306,12 +318,14 @@ def write_link() -> None:
         st.query_params.from_dict(wanted)
 
 
-def page_url() -> str:
-    """The address that opens this page in a fresh browser (the server's address + the link)."""
+def page_url(params: dict | None = None) -> str:
+    """The address that opens this page in a fresh browser (the server's address + the link),
+    or the page `params` names."""
     from urllib.parse import urlencode, urlsplit
 
     base = urlsplit(st.context.url or "http://localhost:8501/")
-    return f"{base.scheme}://{base.netloc}{base.path}?" + urlencode(link_params(place()))
+    query = link_params(place()) if params is None else params
+    return f"{base.scheme}://{base.netloc}{base.path or '/'}?" + urlencode(query)
 
 
 def link_ui() -> None:

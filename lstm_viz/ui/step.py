@@ -2,7 +2,7 @@
 the step, inside one `st.fragment`.
 
 A step change reruns only this fragment. The heatmaps outside it are not sent again; the marker
-on them is a CSS band positioned from the figure's fixed margins (`figures.MARGIN`), so a step
+on them is a CSS band placed from the figure's fixed margins (`figures.heatmap_margin`), so a step
 costs a few KB (the per-step panels) instead of the maps. Play sets the fragment's `run_every`.
 """
 
@@ -10,35 +10,41 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lstm_viz.figures import MARGIN
-from lstm_viz.ui import gates, state
+from lstm_viz.figures import heatmap_margin
+from lstm_viz.ui import classroom, gates, state
 from lstm_viz.ui.cell import cell_panel
 
 PLAYING = "lv_playing"
+KEYS = [  # (name, key, steps moved): besides Prev / Next on ← →
+    ("pagedown", "PageDown", 1), ("space", "Space", 1), ("pageup", "PageUp", -1),
+    ("home", "Home", -10**9), ("end", "End", 10**9),
+]  # fmt: skip
+KEYS_CSS = "<style>.st-key-lv_keys {display: none}</style>"
 SPEEDS = [1, 2, 4, 8]  # steps per second while playing
 
 
 def marker_css(step: int, view: gates.View) -> str:
     """A band over the current step's column on the heatmaps (and the overview)."""
     start, stop = view.window
-    inner = f"(100% - {MARGIN['l'] + MARGIN['r']}px)"
+    margin = heatmap_margin(view.font)  # the maps' fixed margins (wider at projector sizes)
+    inner = f"(100% - {margin['l'] + margin['r']}px)"
     rules = [f".st-key-{gates.HEATMAP_KEY}, .st-key-{gates.OVERVIEW_KEY} {{position: relative}}"]
     band = (
         "content: ''; position: absolute; pointer-events: none; z-index: 2; "
         "background: rgba(255, 160, 0, 0.18); outline: 1.5px solid #111; "
-        f"top: {MARGIN['t']}px; bottom: {MARGIN['b']}px;"
+        f"top: {margin['t']}px; bottom: {margin['b']}px;"
     )
     if start <= step < stop:
         w = stop - start
         rules.append(
             f".st-key-{gates.HEATMAP_KEY}::after {{{band} "
-            f"left: calc({MARGIN['l']}px + {inner} * {(step - start) / w:.6f}); "
+            f"left: calc({margin['l']}px + {inner} * {(step - start) / w:.6f}); "
             f"width: max(2px, calc({inner} / {w}));}}"
         )
     if view.has_overview:
         rules.append(
             f".st-key-{gates.OVERVIEW_KEY}::after {{{band} "
-            f"left: calc({MARGIN['l']}px + {inner} * {step / view.steps:.6f}); width: 2px;}}"
+            f"left: calc({margin['l']}px + {inner} * {step / view.steps:.6f}); width: 2px;}}"
         )
     return "<style>\n" + "\n".join(rules) + "\n</style>"
 
@@ -70,6 +76,7 @@ def _controls(steps: int) -> int:
     c2.button(
         "Next", key="lv_next", on_click=_move, args=(1, steps), shortcut="Right", width="stretch"
     )
+    _clicker_keys(steps)
     if state.stashed(PLAYING):
         c3.button("Pause", key="lv_pause", width="stretch", on_click=_play, args=(False,))
     else:
@@ -79,11 +86,23 @@ def _controls(steps: int) -> int:
     return int(step)
 
 
+def _clicker_keys(steps: int) -> None:
+    """PageDown / Space forward, PageUp back, Home / End to the ends: a presenter's clicker
+    sends PageDown and PageUp. Buttons kept out of sight (CSS): only their shortcuts are used."""
+    st.html(KEYS_CSS)
+    with st.container(key="lv_keys"):
+        for key, shortcut, delta in KEYS:
+            st.button(key, key=f"lv_key_{key}", on_click=_move, args=(delta, steps),
+                      shortcut=shortcut)  # fmt: skip
+
+
 def _body(src, tr, preds, view: gates.View, playing: bool) -> None:
     """`playing`: whether the fragment was drawn playing (its run_every); a change of play or
     pause needs a full run to set a new one."""
     if playing != bool(state.stashed(PLAYING)):
         st.rerun()
+    if classroom.following() and classroom.follow() in ("page", "ended"):
+        st.rerun()  # the presenter changed more than the step: redraw the whole page
     step = _controls(tr.steps)
     start, stop = view.window
     if not start <= step < stop:  # the window follows the step (a full run redraws the maps)
@@ -92,6 +111,7 @@ def _body(src, tr, preds, view: gates.View, playing: bool) -> None:
     cell_panel(src, tr, preds, view, step)
     state.link_ui()  # here, not above the view: a step moves only this fragment
     state.write_link()
+    classroom.publish()
 
 
 def step_fragment(src, tr, preds, view: gates.View) -> None:
@@ -109,4 +129,6 @@ def step_fragment(src, tr, preds, view: gates.View) -> None:
     )
     st.toggle("Exact values of every unit at this step", key="lv_exact")
     playing = bool(state.stashed(PLAYING))
-    st.fragment(_body, run_every=1.0 / speed if playing else None)(src, tr, preds, view, playing)
+    # a following page waits in the fragment for the presenter's next step (a long poll)
+    every = 1.0 / speed if playing else 0.05 if classroom.following() else None
+    st.fragment(_body, run_every=every)(src, tr, preds, view, playing)
