@@ -140,7 +140,7 @@ class SequenceModel(nn.Module):
         values in the data's original units for a forecast model (its `Scaling`); else the
         outputs as they are (e.g. the adding problem's sum)."""
         # a copy: cached predictions are read-only arrays shared between sessions
-        out = torch.from_numpy(np.array(preds, dtype=np.float64))
+        out = torch.tensor(np.asarray(preds), dtype=torch.float64)
         if out.dim() == 0 or out.shape[-1] != self.config.output_size:
             raise ValueError(
                 f"readout takes the model's outputs (..., {self.config.output_size}), got shape "
