@@ -15,6 +15,7 @@ from lstm_viz.models import shipped_models
 from lstm_viz.tasks import cue
 from lstm_viz.ui import state
 from lstm_viz.ui.cell import unit_values
+from lstm_viz.ui.clicks import clicked_cell
 from lstm_viz.ui.common import plain
 from lstm_viz.ui.loaders import load_model, model_title
 
@@ -93,6 +94,10 @@ def _figures(k: int) -> None:
         lo = max(0, min(m.step - 30, tr.steps - 60))
         maps = {lesson.gate: tr.gate(lesson.gate)}
         window = (lo, min(tr.steps, lo + 60))
+        cell = clicked_cell(["lv_lesson_heatmap"], "lv_clicks_lesson")
+        if cell is not None and 0 <= cell["col"] < window[1] - lo:  # that cell, step by step
+            there = {"view": "gates", "step": lo + cell["col"], "unit": cell["row"]}
+            state.go_to(rerun=True, **(stop_place(k) | there))
         heat = figures.gate_heatmaps(
             maps, tr.labels, window=window, step=m.step, row_height=240, font=font
         )
