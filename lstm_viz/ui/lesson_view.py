@@ -75,7 +75,15 @@ def _figures(k: int) -> None:
         m.lines, tr.labels, m.step, m.ylabel, m.log, height=380, marks=m.marks, font=font
     )
     st.plotly_chart(fig, key="lv_lesson_lines", config={"displayModeBar": False})
-    if "clamped" in m.extra:  # the answer before and after the clamp, side by side
+    if "terms" in m.extra:  # the gate's sum, term by term (lstm_viz.gate_terms)
+        t = m.extra["terms"]
+        shown = t.grouped()
+        title = f"{t.name}, unit {t.unit}, step {t.step}"
+        fig = figures.terms_waterfall(
+            list(shown), list(shown.values()), t.preactivation, t.value, t.squash, title
+        )
+        st.plotly_chart(fig, key="lv_lesson_terms", config={"displayModeBar": False})
+    elif "clamped" in m.extra:  # the answer before and after the clamp, side by side
         runs = ((m.preds, "as trained"), (m.extra["clamped"], "clamped"))
         sized = dict(min_px=16, width_px=280) if font else {}
         for col, (out, title) in zip(st.columns(2), runs, strict=True):
