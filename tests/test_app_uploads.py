@@ -146,3 +146,32 @@ def test_a_one_unit_model_works_in_every_view(app):
         at.file_uploader(key="lv_model_file").upload("one.pt", data, "x")
         run(at)
         assert not at.exception and not at.error, (view, errors(at))
+
+
+def test_an_uploaded_model_searches_its_own_corpus(app):
+    """Ask the corpus with an uploaded numeric model and a CSV corpus split by `sequence`: the
+    matches are those lstm_viz.match finds on the same corpus, traced the same way."""
+    torch.manual_seed(7)
+    lstm = torch.nn.LSTM(1, 6)
+    t = np.arange(600)
+    rows = "\n".join(f"{k // 150},{np.sin(k / 5):.4f}" for k in t)
+    at = app(view="corpus", model="upload", input="generated", length="40")
+    at.file_uploader(key="lv_model_file").upload("m.pt", _saved(lstm.state_dict()), "x")
+    run(at)
+    at.file_uploader(key="lv_cx_file").upload("c.csv", f"sequence,x\n{rows}".encode(), "x")
+    run(at)
+    at.multiselect(key="lv_cx_units").set_value([0, 2])  # the user's own hypothesis
+    at.slider(key="lv_cx_threshold").set_value(-0.5)
+    run(at)
+    assert not at.error, errors(at)
+    said = "\n".join(m.value for m in at.markdown)
+    assert "of 4 sequences" in said, said  # the sequence column split it in four
+    found = [m.value for m in at.markdown if m.value.split(".")[0].isdigit()]
+    corpus = lstm_viz.corpus_trace(
+        lstm_viz.load_model(_saved(lstm.state_dict())),
+        [np.sin(t[k : k + 150, None] / 5).astype(np.float32).round(4) for k in range(0, 600, 150)],
+    )
+    want = lstm_viz.match(corpus, [0, 2], -0.5, top=20)
+    assert len(found) == len(want.matches) and want.matches
+    first = want.matches[0]
+    assert f"sequence {first.sequence}, steps {first.start}–{first.end}" in found[0]
