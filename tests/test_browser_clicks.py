@@ -89,3 +89,33 @@ def test_clicking_the_memory_map_moves_the_step_and_unit():
         )
         query = parse_qs(urlsplit(page.url).query)
         assert query["unit"] in (["4"], ["27"]), query  # whichever way the map's rows run
+
+
+@needs
+def test_ask_the_corpus_selects_beside_the_map_and_opens_a_match():
+    """The corpus view in a real browser: the step-range slider beside the map selects (moved
+    with the keyboard, as a user would), matches are listed, and Open shows one in the gates
+    view at its first step."""
+    with streamlit_server() as url, sync_api.sync_playwright() as p, chromium_browser(p) as b:
+        page = b.new_context(viewport={"width": 1500, "height": 1100}).new_page()
+        page.goto(url + "/?model=chars_lstm&input=example&ex=quotes&view=corpus&step=14")
+        page.wait_for_selector(".st-key-lv_cx_map .heatmaplayer", timeout=180_000)
+        page.wait_for_selector(".st-key-lv_cx_open_0 button", timeout=180_000)
+        wait_idle(page)
+        thumbs = page.locator(".st-key-lv_cx_span input[type='range']")
+        thumbs.last.focus()
+        page.keyboard.press("ArrowRight")  # one more step in the selection
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.st-key-lv_cx_span input[type=range]')]"
+            ".map(e => e.value).join(',') === '14,18'",
+            timeout=30_000,
+        )
+        wait_idle(page)
+        page.wait_for_selector(".st-key-lv_cx_open_0 button", timeout=60_000)
+        text = page.locator("[data-testid='stMain']").inner_text()
+        assert "sequences" in text and "score" in text
+        page.locator(".st-key-lv_cx_open_0 button").click()
+        page.wait_for_selector(".st-key-lv_heatmaps .heatmaplayer", timeout=60_000)
+        query = parse_qs(urlsplit(page.url).query)
+        assert query["view"] == ["gates"] and query["input"] == ["text"]
+        assert int(query["step"][0]) >= 0

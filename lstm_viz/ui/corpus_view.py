@@ -47,7 +47,8 @@ def _text(labels: list[str], start: int, end: int, words: bool) -> str:
 
 def _open(labels: list[str], words: bool, start: int) -> None:
     """Callback: this match as typed text in the gates view, at its first step."""
-    state.go_to(view="gates", input="text", text=(" " if words else "").join(labels), step=start)
+    chars = ["\n" if s == "⏎" else " " if s == "␣" else s for s in labels]  # shown -> typed
+    state.go_to(view="gates", input="text", text=(" " if words else "").join(chars), step=start)
 
 
 @st.cache_data(show_spinner="Tracing your corpus…", max_entries=4)
