@@ -170,6 +170,15 @@ def _window_ui(steps: int, n_units: int) -> tuple[int, int]:
     return (start, start + width)
 
 
+def go_to_cell(view: View, cell: dict) -> None:
+    """Move to the step and unit of a clicked heatmap cell (rows are view.units, columns the
+    window's steps); a click outside them (a crafted one) is ignored."""
+    start, stop = view.window
+    row, col = cell["row"], cell["col"]
+    if 0 <= row < len(view.units) and 0 <= col < stop - start:
+        state.go_to(step=start + col, unit=view.units[row])
+
+
 @cached(max_entries=8)  # budgeted: a figure holds its maps' data
 def heatmap_spec(
     trace_id: str,
