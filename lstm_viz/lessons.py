@@ -19,6 +19,7 @@ from lstm_viz.moments import (
     cue_carried,
     example,
     forget_at_space,
+    forget_closed_by_space,
     gradient_vanishes,
     input_at_bracket,
     output_release,
@@ -162,6 +163,23 @@ LESSONS = [
         "the gradient could hardly have taught the RNN this gap; it was trained on gaps up to "
         "50, and the bit it keeps in h still carries across these {gap} steps.",
         gradient_vanishes,
+    ),
+    Lesson(
+        "Why did the forget gate close?",
+        "chars_lstm",
+        0,
+        "forget",
+        "The **forget** gate decides {forget}, and like every gate it is a squashed sum: "
+        "f = sigmoid(W_if·x(t) + b_if + W_hf·h(t-1) + b_hf). Unit {unit}'s forget gate averages "
+        "{f_other:.2f} at the other characters of this text and is at most {f_space_max:.3f} at "
+        "its {n_space} spaces. Why? Split its sum at step {step}, a space: the space itself adds "
+        "{space_input:+.2f}; the memory, W_hf·h(t-1) over all 64 units, adds {memory:+.2f} (the "
+        "most it adds at any space); the biases {bias:+.2f}. So f = sigmoid({pre:+.2f}) = "
+        "{value:.3f}. The memory pulls to keep the cell, the character wins: no other character "
+        "pushes this gate down half as hard ('{runner_up}' comes next, {runner_up_input:+.2f}). "
+        'Click any cell of a heatmap in the step-by-step view and open "Why this value?" to '
+        "split any gate this way.",
+        forget_closed_by_space,
     ),
 ]
 

@@ -225,3 +225,15 @@ def test_step_and_pins_survive_a_visit_to_a_view_without_them(app):
     run(at)
     assert at.slider(key="lv_step").value == 5
     assert at.multiselect(key="lv_pinned").value == [2]
+
+
+def test_an_input_error_keeps_the_last_good_page(app):
+    at = app(model=DEMO, input="text")
+    at.text_area(key="lv_text").input("0 1 2 3 4 5")
+    run(at)
+    before = chart(at, "lv_heatmaps")["data"][0]["z"]
+    at.text_area(key="lv_text").input("0 1 two 3")
+    run(at)
+    assert at.error and "two" in at.error[0].value  # the message, beside the input
+    assert chart(at, "lv_heatmaps")["data"][0]["z"] == before  # the last good trace stays
+    assert any("last input that worked" in c.value for c in at.caption)

@@ -17,6 +17,7 @@ from lstm_viz import analysis, figures
 from lstm_viz.cells import SIGMOID_NAMES
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui import state
+from lstm_viz.ui.budget_cache import cached
 from lstm_viz.ui.common import show_error
 
 ORDER = {
@@ -169,7 +170,16 @@ def _window_ui(steps: int, n_units: int) -> tuple[int, int]:
     return (start, start + width)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+def go_to_cell(view: View, cell: dict) -> None:
+    """Move to the step and unit of a clicked heatmap cell (rows are view.units, columns the
+    window's steps); a click outside them (a crafted one) is ignored."""
+    start, stop = view.window
+    row, col = cell["row"], cell["col"]
+    if 0 <= row < len(view.units) and 0 <= col < stop - start:
+        state.go_to(step=start + col, unit=view.units[row])
+
+
+@cached(max_entries=8)  # budgeted: a figure holds its maps' data
 def heatmap_spec(
     trace_id: str,
     _tr: LSTMTrace,
@@ -192,7 +202,7 @@ def heatmap_spec(
     return fig.to_plotly_json()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(max_entries=8)  # budgeted: a figure holds its maps' data
 def overview_spec(
     trace_id: str,
     _tr: LSTMTrace,

@@ -28,6 +28,7 @@ from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.place import INPUTS, MAX_SEED, NOISE_RANGE, example_named
 
 UPLOAD = "upload"  # the model picker's entry for the user's own file
+LAST_GOOD = "last_good_input"  # stash: (model key, UserInput, description) of the last good input
 INPUT_TITLES = {
     "example": "an example",
     "text": "type text or numbers",
@@ -210,7 +211,12 @@ def source_ui() -> Source | None:
                     return None
         except ValueError as err:
             show_error("Could not use this input", err)
-            return None
+            last = state.stashed(LAST_GOOD)
+            if not last or last[0] != key:  # nothing this model has traced yet
+                return None
+            _, user, description = last  # the page keeps the last input that worked
+            st.caption("The page shows the last input that worked until this one does.")
+        state.stash(LAST_GOOD, (key, user, description))
         if description:
             st.caption(description)
         st.caption(f"{len(user.labels)} steps")
