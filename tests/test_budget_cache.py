@@ -142,6 +142,7 @@ def test_threads_share_the_store_within_budget_and_compute_a_key_once():
         try:
             start.wait()
             slow(7)  # all eight ask at once: computed once, the others wait for it
+            asked.wait()  # only then fill the cache (a late thread must not find it evicted)
             rng = np.random.default_rng(seed)
             for i in rng.integers(0, 200, 300):
                 assert make(int(i))[0] == i % 256
@@ -149,6 +150,7 @@ def test_threads_share_the_store_within_budget_and_compute_a_key_once():
         except Exception as err:  # noqa: BLE001  (reported below, from the main thread)
             errors.append(err)
 
+    asked = threading.Barrier(8)
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
     for t in threads:
         t.start()
