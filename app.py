@@ -55,12 +55,12 @@ def gates_view(src: Source, tr, preds, trace_id: str) -> None:
     if cell is not None:  # a click on a heatmap cell: that step and unit, everywhere
         gates.go_to_cell(view, cell)
     if present:  # the maps across the page; the step and its cell below them
-        gates.heatmaps_panel(tr, trace_id, view)
+        gates.heatmaps_panel(tr, trace_id, view, src.unknown)
         step_fragment(src, tr, preds, view)
         return
     left, right = st.columns([1.25, 1], gap="medium")
     with left:
-        gates.heatmaps_panel(tr, trace_id, view)
+        gates.heatmaps_panel(tr, trace_id, view, src.unknown)
         explain_ui(tr.kind)
         export_ui(tr, trace_id, view)
     with right:

@@ -189,6 +189,7 @@ def heatmap_spec(
     window: tuple[int, int],
     font: int | None = None,
     highlight: int | None = None,
+    muted: tuple[int, ...] = (),
 ) -> dict:
     """The heatmap figure as a plain dict (cached per trace and view)."""
     maps = {n: _tr.gate(n, layer, direction) for n in map_names(_tr)}
@@ -197,7 +198,7 @@ def heatmap_spec(
     clamped = {n: m for n, m in clamped.items() if m.any()}
     fig = figures.gate_heatmaps(
         maps, labels, list(units), window, clamped=clamped or None, font=font,
-        highlight_unit=highlight,
+        highlight_unit=highlight, muted=muted,
     )  # fmt: skip
     return fig.to_plotly_json()
 
@@ -217,7 +218,7 @@ def overview_spec(
     return figures.overview(values, name, window, font=font).to_plotly_json()
 
 
-def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View) -> None:
+def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View, muted: tuple[int, ...] = ()) -> None:
     """Draw the (optional) overview and the stacked heatmaps."""
     args = (trace_id, tr, view.layer, view.direction, tuple(view.units), view.window)
     if view.has_overview:
@@ -228,7 +229,7 @@ def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View) -> None:
             config={"displayModeBar": False},
         )
     st.plotly_chart(
-        heatmap_spec(*args, view.font, view.highlight),
+        heatmap_spec(*args, view.font, view.highlight, tuple(muted)),
         key=HEATMAP_KEY,
         theme=None,
         config={"displayModeBar": False},
