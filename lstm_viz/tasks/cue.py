@@ -315,7 +315,8 @@ def examples(gap: int = 100, n: int = 2, seed: int = 0) -> list[Example]:
             STORY_SANTA_FE,
             "The story's sentence as typed. The town decides the state; at the '...' before "
             "'New Mexico' the model must answer New Mexico ('reportedly' is a word it does not "
-            "know: it reads it as filler).",
+            "know: it reads it as filler). The LSTM and GRU do; the shipped plain RNN does not "
+            "(it says He, p 0.49): compare them in RNN vs GRU vs LSTM.",
         )
     )
     return out
