@@ -16,6 +16,7 @@ import streamlit as st
 import torch
 
 from lstm_viz.ui import classroom, gates, state
+from lstm_viz.ui.clicks import clicked_cell
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.compare_view import compare_view
 from lstm_viz.ui.corpus_view import corpus_view
@@ -50,13 +51,16 @@ def gates_view(src: Source, tr, preds, trace_id: str) -> None:
             view = gates.view_ui(tr, src.x)
     else:
         view = gates.view_ui(tr, src.x)
+    cell = clicked_cell([gates.HEATMAP_KEY], "lv_clicks_gates")
+    if cell is not None:  # a click on a heatmap cell: that step and unit, everywhere
+        gates.go_to_cell(view, cell)
     if present:  # the maps across the page; the step and its cell below them
-        gates.heatmaps_panel(tr, trace_id, view)
+        gates.heatmaps_panel(tr, trace_id, view, src.unknown)
         step_fragment(src, tr, preds, view)
         return
     left, right = st.columns([1.25, 1], gap="medium")
     with left:
-        gates.heatmaps_panel(tr, trace_id, view)
+        gates.heatmaps_panel(tr, trace_id, view, src.unknown)
         explain_ui(tr.kind)
         export_ui(tr, trace_id, view)
     with right:

@@ -1,6 +1,6 @@
 """A classroom at once: 30 concurrent sessions against the real `streamlit run app.py` on loopback.
 
-    python bench/load.py [--sessions 30]
+    python bench/load.py [--sessions 30] [--parts classroom,heavy,churn,abandon]
 
 Each session is a websocket client (bench/st_client.py) that picks its own model and input --
 a generated series, typed text, its own uploaded model file, its own CSV file, bad text then good,
@@ -11,7 +11,9 @@ Checks: no exception or unexpected error box in any session; no session ever rec
 session's tag (no cross-talk); a fresh session's heatmaps after the load are byte-identical to one
 taken before it (the cached shipped model was not changed by anyone's clamps). Prints the
 server's RSS (before any session, after a warm-up session, at the end, and per session), the run
-times and the wall time.
+times and the wall time. The other parts (bench/load_heavy.py, each on a fresh server): the
+classroom stepping beside one session doing the heaviest allowed work, 200 sessions opened and
+closed (server memory after), and a tab closed mid-training (does its work stop).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -242,11 +245,29 @@ def run_load(sessions: int = 30, log_path: str | None = None) -> Report:
         return asyncio.run(load(url, pid, sessions))
 
 
+def run_part(part: str, sessions: int, log_path: str | None = None) -> list[str]:
+    """One of bench/load_heavy.py's parts on a fresh server; the lines to print."""
+    import load_heavy as h
+
+    with server(log_path) as (url, pid):
+        if part == "heavy":
+            return h.report_heavy(asyncio.run(h.heavy_beside_classroom(url, sessions)))
+        if part == "churn":
+            return h.report_churn(asyncio.run(h.churn(url, pid, session, n=200)))
+        return h.report_abandoned(asyncio.run(h.abandoned_training(url, pid)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=30)
+    ap.add_argument("--parts", default="classroom,heavy,churn,abandon")
     ap.add_argument("--log", help="write the server's output here")
     args = ap.parse_args()
+    parts = args.parts.split(",")
+    for part in [p for p in parts if p != "classroom"]:
+        print("\n".join(run_part(part, args.sessions, args.log)), flush=True)
+    if "classroom" not in parts:
+        return
     r = run_load(args.sessions, args.log)
     full = [t for o in r.outcomes for t in o.full_runs]
     steps = [t for o in r.outcomes for t in o.step_runs]

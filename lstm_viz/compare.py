@@ -31,6 +31,7 @@ CUE_MODELS = {cue.TASK.shipped(core).name: title for core, title in CORES.items(
 ADDING_MODELS = {adding.TASK.shipped(core).name: title for core, title in CORES.items()}
 CUES = cue.FEMALE + cue.MALE + list(cue.TOWNS)  # every cue word the task knows
 GAP_RANGE = (5, 200)  # the compare view's gap slider
+HELDOUT_N = 1000  # held-out sequences per gap, as tasks.cue.evaluate scores them
 TABLE = Path(__file__).resolve().parent.parent / "docs" / "core_comparison.md"
 
 
@@ -89,7 +90,7 @@ def decades_per_step(sal: np.ndarray, first: int, last: int) -> float:
 
 
 @torch.no_grad()
-def accuracy_by_answer(model: SequenceModel, gap: int, n: int = 200) -> dict[str, dict]:
+def accuracy_by_answer(model: SequenceModel, gap: int, n: int = HELDOUT_N) -> dict[str, dict]:
     """Per answer at `gap`: {"n", "correct", "said" (the most common answer given)}.
 
     The held-out set is the one `tasks.cue.evaluate` scores (seed TEST_SEED + gap).

@@ -10,7 +10,7 @@ notebook gets the same message.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from torch import nn
@@ -28,6 +28,8 @@ from lstm_viz.tasks import task_for
 class UserInput:
     x: np.ndarray  # model input: ids (T,) int64 or values (T, F) float32
     labels: list[str]  # one readable label per step
+    unknown: list[int] = field(default_factory=list)  # steps whose word the model does not know
+    note: str | None = None  # something the user should know about how the input was read
 
 
 def text_input(model: SequenceModel | nn.Module, text: str) -> UserInput:
@@ -48,6 +50,13 @@ def text_input(model: SequenceModel | nn.Module, text: str) -> UserInput:
         limits.check_length(len(text))
         ids = np.asarray(task.encode_text(text), dtype=np.int64)
         return UserInput(ids, [str(s) for s in task.step_labels(text)])
+    if reads == "words" and task.read_text is not None:  # unknown words read as filler
+        reading = task.read_text(text)
+        if not reading.tokens:
+            raise ValueError("the text has no words; type a sentence, e.g. " + _example(task))
+        limits.check_length(len(reading.tokens))
+        ids = np.asarray(model.tokens_to_ids(reading.tokens), dtype=np.int64)
+        return UserInput(ids, list(reading.labels), list(reading.unknown), reading.note)
     if reads == "words":
         tokens = task.tokenize(text)
     elif all(len(t) == 1 for t in model.config.vocab):
@@ -56,6 +65,12 @@ def text_input(model: SequenceModel | nn.Module, text: str) -> UserInput:
         tokens = text.split()
     limits.check_length(len(tokens))
     return UserInput(np.asarray(model.tokens_to_ids(tokens), dtype=np.int64), list(tokens))
+
+
+def _example(task) -> str:
+    """A sentence to suggest: the task's first example, as its labels."""
+    examples = task.examples()
+    return repr(" ".join(examples[0].labels)) if examples else "a sentence"
 
 
 def parse_numbers(text: str) -> np.ndarray:

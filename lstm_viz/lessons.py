@@ -19,10 +19,11 @@ from lstm_viz.moments import (
     cue_carried,
     example,
     forget_at_space,
+    forget_closed_by_space,
     gradient_vanishes,
     input_at_bracket,
     output_release,
-    rnn_merges,
+    rnn_keeps_towns,
 )
 
 __all__ = ["GATES", "LESSONS", "Lesson", "Moment", "example", "moment", "text"]
@@ -97,19 +98,22 @@ LESSONS = [
         "across the gap the distance never falls below that, and at the question it is "
         "{at_query:.1f}: the difference grows instead of fading. With {same} instead (the same "
         "answer, {same_answer}) the states start {same_at_cue:.1f} apart and end "
-        "{same_at_query:.2f} apart: the cells keep the answer, not the word.",
+        "{same_at_query:.2f} apart, {ratio:.0f} times closer than the first pair: the cells keep "
+        "the answer, not the word.",
         cue_carried,
     ),
     Lesson(
-        "Output: releasing the memory at the question",
+        "Output: the memory reaches h at every word",
         "cue_lstm",
         3,
         "output",
-        "The **output** gate decides {output}: h = output × tanh(cell). Through the filler, unit "
-        "{unit} holds a large cell value (median {c_gap:.1f}) behind a nearly shut output gate "
-        "(median {o_gap:.2f}), so little of it reaches h (median |h| {h_gap:.2f}). At '{token}', "
-        "the last word of the question, the gate opens to {o_query:.2f} and h rises to "
-        "{h_query:.2f}. Here the model answers {answer} (p = {p:.3f}).",
+        "The **output** gate decides {output}: h = output × tanh(cell). This model was trained to "
+        "answer at any word, since a typed sentence may ask anywhere ('... and then she'). Unit "
+        "{unit}, its best memory cell, keeps its output gate open through the filler (median "
+        "{o_gap:.2f}), so its cell (median |c| {c_gap:.1f}) reaches h at every word (median |h| "
+        "{h_gap:.2f}). Read at each of the {n_gap} filler words, the model's answer is already "
+        "{answer} at {right_share:.0%} of them; at '{token}', the last word of the question, "
+        "the gate is {o_query:.2f}, h is {h_query:.2f} and it answers {answer} (p = {p:.3f}).",
         output_release,
     ),
     Lesson(
@@ -118,29 +122,32 @@ LESSONS = [
         3,
         "cell",
         "If some cells are the memory, removing them should make the model forget. At training "
-        "time three cell units ({units}) were found whose values across a {gap}-word gap are "
-        "explained by the answer (for the first, {eta2:.0%} of its variance). Here their cell is "
-        "clamped to 0 at every step after '{word}', nothing else changed: the answer at the "
-        "question turns from {before} (p = {p_before:.3f}) to {after} (p = {p_after:.3f}). On "
-        "200 held-out sequences at gap {gap} the same clamp drops accuracy from {acc:.0%} to "
-        "{heldout:.1%}. Try your own clamps in the Intervene view.",
+        "time the {n_units} cell units were ranked by how much of their value across a "
+        "{gap}-word gap the answer explains: {eta2:.0%} for the first, still {eta2_last:.0%} "
+        "for the last. This model spreads the answer over many cells, so clamping the best three "
+        "to 0 after the cue leaves held-out accuracy at {heldout3:.0%} ({n_heldout} sequences at "
+        "gap {gap}; {curve}). Here the best {k} cells are clamped to 0 at every step after "
+        "'{word}', nothing else changed: the answer at the question turns from {before} "
+        "(p = {p_before:.3f}) to {after} (p = {p_after:.3f}). Try your own clamps in the "
+        "Intervene view.",
         clamp_memory,
     ),
     Lesson(
-        "The plain RNN merges two towns",
+        "The plain RNN keeps the town too",
         "cue_rnn_tanh",
         1,
         "hidden",
         "A plain RNN has no gates: h(t) = tanh(W·x(t) + U·h(t-1) + b) rewrites its whole state "
-        "at every step. Run this input with {other} in place of {word} and compare the hidden "
-        "states: {rnn_at_cue:.2f} apart at the town, below 0.001 by step {merged} "
-        "('{merged_token}'), and {rnn_query_text} at the question. The two runs end in the same "
-        "state, so the RNN answers {rnn_said} for {other} too (it should be {other_answer}); the "
-        "LSTM's states stay {lstm_at_query:.1f} apart and it answers {lstm_said}. The RNN does "
-        "not lose everything: with {name} vs {swap}, {name_gap} steps back, its states are "
-        "{name_at_query:.1f} apart at the question, and on the held-out set at gap 100 it answers "
-        "{names_right} of {names_n} name cues right. It learned {learned} of the 6 answers.",
-        rnn_merges,
+        "at every step. Yet run this input with {other} in place of {word} and compare the hidden "
+        "states: {rnn_at_cue:.2f} apart at the town, never closer than {rnn_min:.2f} across the "
+        "gap, and {rnn_at_query:.2f} at the question, {gap} words later. So it answers {rnn_said} "
+        "for {other} (right: {other_answer}), as the LSTM does (its states end {lstm_at_query:.1f} "
+        "apart). On the held-out set at gap 100 it answers {right} of {n} cues right, and all "
+        "{learned} answers. A few bits can sit in the attractors of a tanh RNN's state. What it "
+        "lacked was training: it got {rnn_steps} steps, the gated cores {lstm_steps}; on the "
+        "budget they had, it was still on a loss plateau (docs/core_comparison.md). The next "
+        "stop shows why its gradient teaches it so slowly.",
+        rnn_keeps_towns,
     ),
     Lesson(
         "Gradients vanish in the plain RNN",
@@ -156,6 +163,23 @@ LESSONS = [
         "the gradient could hardly have taught the RNN this gap; it was trained on gaps up to "
         "50, and the bit it keeps in h still carries across these {gap} steps.",
         gradient_vanishes,
+    ),
+    Lesson(
+        "Why did the forget gate close?",
+        "chars_lstm",
+        0,
+        "forget",
+        "The **forget** gate decides {forget}, and like every gate it is a squashed sum: "
+        "f = sigmoid(W_if·x(t) + b_if + W_hf·h(t-1) + b_hf). Unit {unit}'s forget gate averages "
+        "{f_other:.2f} at the other characters of this text and is at most {f_space_max:.3f} at "
+        "its {n_space} spaces. Why? Split its sum at step {step}, a space: the space itself adds "
+        "{space_input:+.2f}; the memory, W_hf·h(t-1) over all 64 units, adds {memory:+.2f} (the "
+        "most it adds at any space); the biases {bias:+.2f}. So f = sigmoid({pre:+.2f}) = "
+        "{value:.3f}. The memory pulls to keep the cell, the character wins: no other character "
+        "pushes this gate down half as hard ('{runner_up}' comes next, {runner_up_input:+.2f}). "
+        'Click any cell of a heatmap in the step-by-step view and open "Why this value?" to '
+        "split any gate this way.",
+        forget_closed_by_space,
     ),
 ]
 

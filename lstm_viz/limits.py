@@ -17,6 +17,9 @@ MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # matches server.maxUploadSize in .streamlit
 MAX_COLUMNS = 1000  # columns of a CSV file (pandas needs seconds per 100k columns)
 MAX_HIDDEN = 1024  # largest hidden size of an uploaded module the app will build
 MAX_LAYERS = 16  # most stacked layers of an uploaded module
+# what the app's caches of traces, analyses, figures and uploaded models hold, all sessions
+# together (lstm_viz/ui/budget_cache.py); a result heavier than this is used once, not kept
+CACHE_BYTES = 1024 * 2**20
 MAX_WEIGHT_BYTES = 4 * MAX_UPLOAD_BYTES  # tensors of an upload once unpacked (a zip may deflate)
 
 # what a model description may claim (see lstm_viz.validate); each bounds memory per trace

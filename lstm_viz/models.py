@@ -139,7 +139,8 @@ class SequenceModel(nn.Module):
         probabilities (a softmax over the last axis) when the head scores several classes;
         values in the data's original units for a forecast model (its `Scaling`); else the
         outputs as they are (e.g. the adding problem's sum)."""
-        out = torch.as_tensor(np.asarray(preds), dtype=torch.float64)
+        # a copy: cached predictions are read-only arrays shared between sessions
+        out = torch.tensor(np.asarray(preds), dtype=torch.float64)
         if out.dim() == 0 or out.shape[-1] != self.config.output_size:
             raise ValueError(
                 f"readout takes the model's outputs (..., {self.config.output_size}), got shape "

@@ -54,6 +54,9 @@ def _eta2(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return between / np.maximum(total, 1e-12)
 
 
+CLAMP_KS = (3, 6, 10, 16, 32)  # how many of the best memory cells the clamp curve zeroes
+
+
 @torch.no_grad()
 def memory_units(model: SequenceModel, gap: int = 100, n: int = 200, top: int = 3) -> dict:
     """Which LSTM cell units hold the cue across `gap`, their forget gates there, and a clamp test.
@@ -62,7 +65,8 @@ def memory_units(model: SequenceModel, gap: int = 100, n: int = 200, top: int = 
     the query is pooled; a unit holds the cue when its cell value there is explained by the answer
     (eta^2 near 1). The pronoun unit is the one whose cell correlates best with She-vs-He on name
     sequences. The clamp test sets the top units' cell to 0 at every step after the cue and
-    re-scores.
+    re-scores; the clamp curve does the same for the best k units by eta^2, k in CLAMP_KS (a model
+    that spreads the answer over many cells shrugs off three).
     """
     if model.config.core != "lstm" or model.config.num_layers != 1:
         raise ValueError("memory_units reads LSTM cell states; pass a 1-layer LSTM cue model")
@@ -80,9 +84,16 @@ def memory_units(model: SequenceModel, gap: int = 100, n: int = 200, top: int = 
     mean_f = f.mean(0)  # (H,) forget gate per unit across the gap
     units = [int(u) for u in np.argsort(-eta2)[:top]]
     after = range(int(at.max()) + 1, ids.shape[1])
-    clamped = trace(model.core, enc, interventions=[Clamp("cell", 0.0, units=units, steps=after)])
-    logits = model.head(torch.as_tensor(clamped.output, dtype=torch.float32))  # (n, T, answers)
-    pred = logits[torch.arange(n), torch.as_tensor(query)].argmax(-1).numpy()
+
+    def clamped_accuracy(chosen: list[int]) -> float:
+        clamp = Clamp("cell", 0.0, units=chosen, steps=after)
+        clamped = trace(model.core, enc, interventions=[clamp])
+        logits = model.head(torch.as_tensor(clamped.output, dtype=torch.float32))  # (n, T, ans)
+        pred = logits[torch.arange(n), torch.as_tensor(query)].argmax(-1).numpy()
+        return round(float(np.mean(pred == answer)), 4)
+
+    ranked = [int(u) for u in np.argsort(-eta2)]
+    ks = [k for k in CLAMP_KS if k <= len(ranked)]
     return {
         "gap": gap,
         "n_sequences": n,
@@ -96,7 +107,10 @@ def memory_units(model: SequenceModel, gap: int = 100, n: int = 200, top: int = 
             "mean_forget": round(float(mean_f[best]), 4),
         },
         "mean_forget_all_units": round(float(f.mean()), 4),
-        "accuracy_cue_units_cell_clamped_0": round(float(np.mean(pred == answer)), 4),
+        "accuracy_cue_units_cell_clamped_0": clamped_accuracy(units),
+        "ranked_units": ranked,  # every unit, best memory first
+        "eta2_ranked": [round(float(eta2[u]), 3) for u in ranked],
+        "clamp_curve": {str(k): clamped_accuracy(ranked[:k]) for k in ks},
     }
 
 

@@ -207,9 +207,11 @@ def test_typed_sentence_on_the_cue_model(app):
     x = chart(at, "lv_heatmaps")["data"][0]["x"]
     assert x[1] == "1 · Mary" and len(x) == 10
     assert any('aria-label="prediction"' in s for s in svgs(at))  # top answers with probabilities
-    at.text_area(key="lv_text").input("as Zorro <b>proposed</b>")
+    # a word the model does not know is read as filler (issue 13), not refused
+    at.text_area(key="lv_text").input("as Zorro proposed the bill. He")
     run(at)
-    assert at.error and "Zorro" in at.error[0].value
+    assert not at.error
+    assert chart(at, "lv_heatmaps")["data"][0]["x"][1] == "1 · Zorro"
 
 
 def test_step_and_pins_survive_a_visit_to_a_view_without_them(app):
@@ -223,3 +225,35 @@ def test_step_and_pins_survive_a_visit_to_a_view_without_them(app):
     run(at)
     assert at.slider(key="lv_step").value == 5
     assert at.multiselect(key="lv_pinned").value == [2]
+
+
+def test_an_input_error_keeps_the_last_good_page(app):
+    at = app(model=DEMO, input="text")
+    at.text_area(key="lv_text").input("0 1 2 3 4 5")
+    run(at)
+    before = chart(at, "lv_heatmaps")["data"][0]["z"]
+    at.text_area(key="lv_text").input("0 1 two 3")
+    run(at)
+    assert at.error and "two" in at.error[0].value  # the message, beside the input
+    assert chart(at, "lv_heatmaps")["data"][0]["z"] == before  # the last good trace stays
+    assert any("last input that worked" in c.value for c in at.caption)
+
+
+@pytest.mark.skipif("cue_lstm" not in loaders.model_names(), reason="cue weights not shipped")
+def test_any_sentence_on_the_cue_model_with_its_words_visible(app):
+    """Unknown words are read as filler and greyed on the time axis; a capitalised one gets a
+    note, not an error; chips put the model's words into the text; a template starts one."""
+    at = app(model="cue_lstm", input="text")
+    at.text_area(key="lv_text").input("Yesterday Zorro went to the market with Martha and then")
+    run(at)
+    assert not at.error
+    ticks = chart(at, "lv_heatmaps")["layout"]["xaxis"]["ticktext"]
+    assert '<span style="color:#9a9a9a">Zorro</span>' in ticks and "Martha" in ticks
+    assert any("does not know 'Zorro'" in c.value for c in at.caption)
+    towns = next(b for b in at.get("button_group") if b.key == "lv_chip_2")
+    towns.set_value("Boston")
+    run(at)
+    assert at.text_area(key="lv_text").value.endswith("and then Boston")
+    at.selectbox(key="lv_template").set_value(at.selectbox(key="lv_template").options[1])
+    run(at)
+    assert "Santa Fe" in at.text_area(key="lv_text").value and not at.error

@@ -115,3 +115,63 @@ def test_a_keras_file_opens_with_its_dense_head(app, tmp_path):
     run(at)
     shown = [m.value for m in at.metric]
     assert shown and abs(float(shown[0]) - want[3]) < 1e-3 * max(1, abs(want[3]))
+
+
+def test_hostile_keras_files_get_one_message_each_and_the_app_stays_usable(app):
+    """Truncated, hostile or mismatched Keras files (bad JSON, missing weights, wrong shapes, an
+    HDF5 that is not a model, path traversal, huge claimed shapes): the app shows the message
+    lstm_viz.load_model gives, then a good model still draws its heatmaps."""
+    keras_files = pytest.importorskip("test_keras_files")
+    at = app(model="upload", input="generated", length="20")
+    good = _saved(torch.nn.LSTM(1, 4).state_dict())
+    for name, data, _ in keras_files.hostile():
+        with pytest.raises(ValueError) as said:
+            lstm_viz.load_model(data)
+        at.file_uploader(key="lv_model_file").set_value((f"{name}.keras", data, "x"))
+        at.run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+        assert any(str(said.value)[:50] in e for e in errors(at)), (name, errors(at))
+        at.file_uploader(key="lv_model_file").set_value(("good.pt", good, "x"))
+        run(at)
+        assert not at.error and chart(at, "lv_heatmaps"), name
+
+
+def test_a_one_unit_model_works_in_every_view(app):
+    """Hidden size 1: no slider with min = max, no crash box, in any view."""
+    from lstm_viz.ui.place import VIEWS
+
+    data = _saved(torch.nn.LSTM(1, 1).state_dict())
+    for view in VIEWS:
+        at = app(view=view, model="upload", input="generated", length="12")
+        at.file_uploader(key="lv_model_file").upload("one.pt", data, "x")
+        run(at)
+        assert not at.exception and not at.error, (view, errors(at))
+
+
+def test_an_uploaded_model_searches_its_own_corpus(app):
+    """Ask the corpus with an uploaded numeric model and a CSV corpus split by `sequence`: the
+    matches are those lstm_viz.match finds on the same corpus, traced the same way."""
+    torch.manual_seed(7)
+    lstm = torch.nn.LSTM(1, 6)
+    t = np.arange(600)
+    rows = "\n".join(f"{k // 150},{np.sin(k / 5):.4f}" for k in t)
+    at = app(view="corpus", model="upload", input="generated", length="40")
+    at.file_uploader(key="lv_model_file").upload("m.pt", _saved(lstm.state_dict()), "x")
+    run(at)
+    at.file_uploader(key="lv_cx_file").upload("c.csv", f"sequence,x\n{rows}".encode(), "x")
+    run(at)
+    at.multiselect(key="lv_cx_units").set_value([0, 2])  # the user's own hypothesis
+    at.slider(key="lv_cx_threshold").set_value(-0.5)
+    run(at)
+    assert not at.error, errors(at)
+    said = "\n".join(m.value for m in at.markdown)
+    assert "of 4 sequences" in said, said  # the sequence column split it in four
+    found = [m.value for m in at.markdown if m.value.split(".")[0].isdigit()]
+    corpus = lstm_viz.corpus_trace(
+        lstm_viz.load_model(_saved(lstm.state_dict())),
+        [np.sin(t[k : k + 150, None] / 5).astype(np.float32).round(4) for k in range(0, 600, 150)],
+    )
+    want = lstm_viz.match(corpus, [0, 2], -0.5, top=20)
+    assert len(found) == len(want.matches) and want.matches
+    first = want.matches[0]
+    assert f"sequence {first.sequence}, steps {first.start}–{first.end}" in found[0]

@@ -102,12 +102,12 @@ def _page_text(page) -> str:
     wait_idle(page)
     main = page.locator("[data-testid='stMainBlockContainer']")
     text, same = main.inner_text(), 0
-    for _ in range(90):  # charts draw their text a while after the run ends
-        page.wait_for_timeout(700)
+    for _ in range(120):  # charts draw their text a while after the run ends
+        page.wait_for_timeout(400)
         now = main.inner_text()
         busy = page.locator("[data-testid='stStatusWidget']").count()
         same = same + 1 if now == text and not busy else 0
-        if same == 3:
+        if same == 2:
             return text
         text = now
     return text

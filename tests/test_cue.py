@@ -17,14 +17,23 @@ MARTHA = "as Martha proposed the bill in the house . She further in the statemen
 
 def test_tokenize_keeps_multiword_names_whole_and_ignores_case():
     tokens = cue.tokenize("The speaker hailed from a town called Santa Fe ... New Mexico")
-    assert tokens[-5:] == ["Santa Fe", ".", ".", ".", "New Mexico"]
+    assert tokens[-3:] == ["Santa Fe", ".", "New Mexico"]  # '...' ends a sentence: one '.'
+    assert cue.tokenize("SANTA  fe! new\nmexico?") == ["Santa Fe", ".", "New Mexico", "."]
     assert tokens[0] == "the"  # case-insensitive, canonical spelling
     assert cue.tokenize(MARTHA) == MARTHA.split()
 
 
-def test_tokenize_rejects_unknown_words_by_name():
-    with pytest.raises(ValueError, match="'Zorblax'.*'quux'.*vocabulary"):
-        cue.tokenize("as Zorblax proposed the quux")
+def test_tokenize_reads_unknown_words_as_the_unknown_token():
+    assert cue.tokenize("as Zorblax proposed the quux") == [
+        "as",
+        cue.UNK,
+        "proposed",
+        "the",
+        cue.UNK,
+    ]
+    reading = cue.read_text("as Zorblax proposed the quux")
+    assert reading.unknown == [1, 4] and reading.capitalised == ["Zorblax"]
+    assert reading.labels == ["as", "Zorblax", "proposed", "the", "quux"]
     with pytest.raises(ValueError, match="tokenize"):
         cue.encode(["the", "Zorblax"])
 
@@ -61,13 +70,14 @@ def test_sequences_have_the_gap_asked_for_and_neutral_filler(gap):
 
 def test_examples_include_both_seed_sentences_and_the_chosen_gap():
     ex = cue.examples(gap=30, n=2)
-    assert ex[0].labels == MARTHA.split()
+    assert ex[0].labels == MARTHA.split()  # the story's sentence without its '...' elisions
     assert ex[1].labels[7] == "Santa Fe" and ex[1].labels[-2] == "New Mexico"
-    assert {e.labels[-2] if e.labels[-1] == "." else None for e in ex[3:]} <= set(cue.ANSWERS)
+    assert {e.labels[-2] if e.labels[-1] == "." else None for e in ex[3:4]} <= set(cue.ANSWERS)
     for e in ex:
         assert e.x.dtype == np.int64 and len(e.x) == len(e.labels)
-        assert list(e.x) == list(cue.encode(e.labels))
-    assert len(ex) == 4 and all("gap 30" in e.name for e in ex[2:])
+        assert list(e.x) == list(cue.encode(cue.tokenize(" ".join(e.labels))))
+    assert len(ex) == 5 and all("gap 30" in e.name for e in ex[2:4])
+    assert ex[4].labels[7:10] == ["Santa Fe", ".", "New Mexico"]
     with pytest.raises(ValueError, match="gap"):
         cue.examples(gap=-1)
     with pytest.raises(ValueError, match="'name', 'town'"):
@@ -121,6 +131,8 @@ def test_shipped_lstm_memory_units_match_the_record():
         recorded["mean_forget_all_units"], abs=1e-3
     )
     assert got["cue_units"][0]["eta2"] > 0.5
-    clamped = got["accuracy_cue_units_cell_clamped_0"]  # zeroing those cells must hurt
+    clamped = got["accuracy_cue_units_cell_clamped_0"]
     assert clamped == pytest.approx(recorded["accuracy_cue_units_cell_clamped_0"], abs=0.006)
-    assert clamped < 0.9
+    # the answer is spread over many cells: zeroing all of them must hurt, more than a few do
+    curve = got["clamp_curve"]
+    assert curve == recorded["clamp_curve"] and curve["32"] < 0.5 and curve["32"] <= curve["3"]

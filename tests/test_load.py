@@ -3,7 +3,12 @@
 1. 30 concurrent sessions against the real `streamlit run app.py` on loopback (bench/load.py):
    no errors, no cross-talk, bounded server memory, the cached shipped model unchanged by the
    sessions' clamps. The figures are printed (run with -s to see them).
-2. Determinism: the same model and input give byte-identical traces (the exported .npz file and
+2. Small versions of bench/load_heavy.py's parts on one real server, checking correctness (their
+   timing and memory figures are the bench's): stepping sessions beside one doing heavy work
+   (an uploaded model's trace, its CSV export, forecast training), sessions opened and closed,
+   and a tab closed mid-training, whose script thread must stop long before the training would
+   have ended (measured in the server's CPU time, not in wall time).
+3. Determinism: the same model and input give byte-identical traces (the exported .npz file and
    the predictions) in two separate processes and in this one.
 """
 
@@ -86,3 +91,65 @@ def test_thirty_concurrent_sessions_on_the_real_server():
     # bounded: the sessions add little beyond the warm server (traces are small and cached)
     assert r.rss["per_session"] < 20, r.rss
     assert r.rss["peak"] < r.rss["warm"] + 600, r.rss
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    pytest.importorskip("websockets")
+    import load  # bench/load.py
+
+    with load.server() as (url, pid):
+        yield url, pid
+
+
+def test_steppers_beside_a_heavy_session_all_step_and_the_heavy_work_completes(live_server):
+    import asyncio
+    import functools
+
+    import load_heavy as h
+
+    url, _ = live_server
+    heavy = functools.partial(
+        h.heavy_session, train_steps=30, length=120, layers=2, file_bytes=200_000
+    )
+    r = asyncio.run(h.heavy_beside_classroom(url, n=3, idle_seconds=1.0, heavy=heavy))
+    w = r["work"]
+    assert not w["errors"] and not r["idle"]["errors"] and not r["heavy"]["errors"], r
+    assert r["idle"]["times"] and r["heavy"]["times"]  # the steppers stepped in both phases
+    # the largest LSTM whose file fits 200 kB at 2 layers; its CSV export was prepared
+    assert 0 < w["hidden"] and w["csv export"].startswith("Download trace.csv (")
+    assert len(h.largest_lstm(2, 200_000)[0]) <= 200_000 < len(_lstm_file(w["hidden"] + 1))
+    assert "\n".join(h.report_heavy(r)).count("goal p95") == 1
+
+
+def _lstm_file(hidden: int) -> bytes:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(torch.nn.LSTM(1, hidden, 2).state_dict(), buf)
+    return buf.getvalue()
+
+
+def test_sessions_opened_and_closed_leave_no_errors(live_server):
+    import asyncio
+
+    import load
+    import load_heavy as h
+
+    url, pid = live_server
+    r = asyncio.run(h.churn(url, pid, load.session, n=8, batch=4, wait_ttl=False))
+    assert not r["errors"], r["errors"]
+    assert set(r["rss"]) == {"first", "closed"} and r["rss"]["first"] > 0
+
+
+def test_a_closed_tab_stops_its_training(live_server):
+    import asyncio
+
+    import load_heavy as h
+
+    url, pid = live_server
+    r = asyncio.run(h.abandoned_training(url, pid, train_steps=3000))
+    print("\n" + "\n".join(h.report_abandoned(r)))
+    assert r["steps done at close"] < 3000
+    # the thread ended after at most a progress update's worth of steps (10), not the rest
+    assert r["server cpu after close s"] < 0.1 * r["rest of training cpu s"], r

@@ -46,8 +46,15 @@ def test_examples_encode_and_trace_through_the_shipped_models(name):
             else:
                 typed = inputs.numbers_input(model, ex.x)
             np.testing.assert_array_equal(typed.x, ex.x)
-            if task.reads != "numbers":  # numbers are labelled by the task (dates, markers)
+            if task.reads == "characters":
                 assert typed.labels == ex.labels
+            elif task.reads == "words":  # typed examples show words as typed: "The", "reportedly"
+                tokens = [model.config.vocab[i] for i in ex.x]
+                assert typed.labels == tokens
+                assert all(
+                    a.lower() == b.lower() or t == "<unk>"
+                    for a, b, t in zip(ex.labels, typed.labels, tokens, strict=True)
+                )
             tr, preds = model.trace(ex.x, labels=ex.labels)
             assert tr.steps == len(ex.labels) == len(ex.x)
             with torch.no_grad():

@@ -37,10 +37,13 @@ def test_compare_every_control(app):
     for name, title in compare.CUE_MODELS.items():
         probs = compare.answer_probs(load_shipped(name), seq.ids, seq.query_step)
         assert answers(at)[title] == cue.ANSWERS[int(np.argmax(probs))]
-    assert answers(at)["RNN (tanh)"] == "New Mexico"  # the RNN never learned Massachusetts
+    # since issue 13 the plain RNN (12,000 steps) learned every answer, and holds Boston too
+    assert set(answers(at).values()) == {"Massachusetts"}
     text = " ".join(m.value for m in at.markdown)
-    assert "misses Massachusetts" in text and "the cores separate here" in text
-    assert "failed to learn those answers, not to remember" in text
+    # at gap 200 it misses 2 of 1,000 (two He names), measured on the recorded set
+    assert "- RNN (tanh): every cue right for 5 of 6 answers; misses He (250/252" in text
+    assert "the cores separate here" in text  # the adding problem still separates them
+    assert "failed to learn those answers" not in text
     at.slider(key="lv_cmp_gap").set_value(5)
     at.selectbox(key="lv_cmp_cue").set_value("Martha")
     run(at)

@@ -124,7 +124,8 @@ def test_clamp_changes_the_prediction_and_reset_restores_it_exactly(app):
     at.button(key="lv_iv_exp_cut").click()  # close the forget gate after the name
     run(at)
     after = _table(at)
-    assert after["answer after"][1] == "He"  # the model forgot who "she" is
+    # the retrained LSTM (issue 13) barely keeps She: p 0.999 -> 0.536, as the README says
+    assert after["answer after"][1] == "She" and 0.5 < after["p after"][1] < 0.6
     # the numbers shown are the model's own with that clamp
     model = loaders.load_model("cue_lstm")
     example = cue.examples()[0]
@@ -184,7 +185,7 @@ def test_intervene_every_control(app):
     run(at)
     assert at.selectbox(key="lv_iv_gate").value == "forget"
     assert at.number_input(key="lv_iv_value").value == 1.0
-    assert "input = 0 on units 28, 31, 21" in markdown(at)
+    assert "input = 0 on units 17, 19, 27" in markdown(at)  # the recorded memory units
     at.button(key="lv_iv_reset").click()
     run(at)
     assert not errors(at)

@@ -64,8 +64,11 @@ def gate_heatmaps(
     *,
     font: int | None = None,
     highlight_unit: int | None = None,
+    muted: list[int] | tuple[int, ...] = (),
 ) -> go.Figure:
     """Every map of `maps` (name -> (T, units)) as a heatmap, stacked on one shared time axis.
+
+    muted: steps whose time-axis label is greyed (words the model reads as unknown).
 
     units: rows to show, in this order (default all); window: (start, stop) steps to draw (default
     all); step: draw a marker at this step; clamped: name -> (T, units) bool, marked with an x.
@@ -231,7 +234,7 @@ def gate_heatmaps(
         tickangle=-60,
         tickfont=dict(size=px),
         title=dict(text="step", standoff=2, font=dict(size=px)),
-        **ticks(x, labels[start:stop], most, cut),
+        **ticks(x, labels[start:stop], most, cut, [t - start for t in muted if start <= t < stop]),
     )
     if step is not None and start <= step < stop:
         shapes.append(

@@ -107,14 +107,21 @@ def colours(values: np.ndarray, gate: bool, peak: float = 1.0) -> np.ndarray:
     )
 
 
-def ticks(categories: list[str], labels: list[str], most: int, limit: int = 10) -> dict:
+MUTED = "#9a9a9a"  # tick labels of steps the model reads as unknown words
+
+
+def ticks(categories: list[str], labels: list[str], most: int, limit: int = 10, muted=()) -> dict:
     """At most about `most` ticks on a category axis, labelled with the (escaped) labels cut to
-    `limit` characters."""
+    `limit` characters; labels at the indices in `muted` are greyed (Plotly's span styling)."""
     every = max(1, int(np.ceil(len(categories) / most)))
     idx = range(0, len(categories), every)
-    return dict(
-        tickvals=[categories[i] for i in idx], ticktext=[safe(labels[i], limit) for i in idx]
-    )
+    grey = set(muted)
+    text = [
+        f'<span style="color:{MUTED}">{safe(labels[i], limit)}</span>' if i in grey
+        else safe(labels[i], limit)
+        for i in idx
+    ]  # fmt: skip
+    return dict(tickvals=[categories[i] for i in idx], ticktext=text)
 
 
 def step_axis(labels: list[str], start: int = 0, most: int = 30) -> dict:

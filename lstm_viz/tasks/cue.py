@@ -5,11 +5,15 @@ Two kinds of cue, after the seed sentences:
   statement proposed" (female names -> "She", male names -> "He");
 - a town decides the state: "The speaker hailed from a town called Santa Fe ... New Mexico".
 
-A sequence is a cue clause, `gap` filler tokens (neutral words: no names, towns, pronouns or
-states), then a query clause; the model is trained to give the answer at the last token of the
-query clause (the token just before the answer). The head scores every answer at every step, so
-the app can show what the model would answer at each step. Multiword names ("Santa Fe", "New
-Mexico") are single tokens: the tokenizer matches known phrases first.
+A sequence is a cue clause, `gap` filler tokens, then a query clause; the model is trained to
+give the answer at the last token of the query clause (the token just before the answer). The
+filler is neutral: the task's phrases and runs of 2,894 everyday words (`cue_words`; no names,
+towns, gendered pronouns or states), a tenth of them swapped for the unknown token, so any word
+the model never saw reads as filler. 40% of training sequences are free sentences: a few random
+words, the cue, the gap, and no query clause, so the question comes at whatever word the gap ends
+on, as in typed text ("Yesterday Martha went ... and then she"). The head scores every answer
+at every step, so the app shows what the model would answer at each step. Typed text becomes
+tokens in `cue_words.read_text`; multiword names ("Santa Fe", "New Mexico") are single tokens.
 
 What this does and does not show: the cue is a few bits (one of 6 answers), and a plain RNN can
 hold a few bits in attractors of its hidden state as well as an LSTM holds them in its cell (see
@@ -19,55 +23,45 @@ problem (adding.py), which needs real values held exactly, is the task that sepa
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lstm_viz.limits import listing
 from lstm_viz.models import ModelConfig, SequenceModel, set_seed
+from lstm_viz.tasks.cue_words import (  # noqa: F401 (the task's words, importable from here)
+    ANSWERS,
+    CHIPS,
+    CUE_ANSWER,
+    FEMALE,
+    FILLER_PHRASES,
+    FILLER_WORDS,
+    MALE,
+    NAME_CLAUSES,
+    NAME_QUERY,
+    NAME_SUFFIX,
+    PAD_ID,
+    TEMPLATES,
+    TOWN_CLAUSES,
+    TOWN_QUERY,
+    TOWN_SUFFIX,
+    TOWNS,
+    UNK,
+    VOCAB,
+    Reading,
+    read_text,
+    tokenize,
+)
 from lstm_viz.tasks.fit import Progress, fit
 from lstm_viz.tasks.task import Example, Metrics, Shipped, Task
 
-FEMALE = ["Martha", "Mary", "Anna", "Emma", "Susan", "Laura"]
-MALE = ["John", "Peter", "David", "James", "Robert", "Thomas"]
-TOWNS = {
-    "Santa Fe": "New Mexico",
-    "Albuquerque": "New Mexico",
-    "Boston": "Massachusetts",
-    "Worcester": "Massachusetts",
-    "Austin": "Texas",
-    "Houston": "Texas",
-    "Denver": "Colorado",
-    "Boulder": "Colorado",
-}
-ANSWERS = ["He", "She", "New Mexico", "Massachusetts", "Texas", "Colorado"]  # head outputs
-CUE_ANSWER = {**{n: "She" for n in FEMALE}, **{n: "He" for n in MALE}, **TOWNS}
-
-# cue clauses ("{}" is the cue), query clauses (answer follows the last token), suffixes
-NAME_CLAUSES = ["as {} proposed the bill in the house", "when {} read the report to the committee"]
-TOWN_CLAUSES = ["the speaker hailed from a town called {}", "the senator grew up in {}"]
-NAME_QUERY, NAME_SUFFIX = ["."], ["further", "in", "the", "statement", "proposed"]
-TOWN_QUERY, TOWN_SUFFIX = [".", "that", "town", "is", "in"], ["."]
-FILLER_PHRASES = [
-    "the members of the house listened to the speech for an hour .",
-    "the committee read the report again .",
-    "after a long debate the vote was close .",
-    "the bill was about the new tax law ,",
-    "in the session the budget was read to the members .",
-    "the statement said that the plan was sound and the law was fair .",
-    "a vote on the budget was set for the next session ,",
-    "the house was full and the debate went on .",
-]
-_WORDS = " ".join(FILLER_PHRASES + NAME_CLAUSES + TOWN_CLAUSES + NAME_SUFFIX + TOWN_QUERY).split()
-VOCAB = ["."] + sorted(set(_WORDS) - {".", "{}"}) + FEMALE + MALE + list(TOWNS) + ANSWERS
-PAD_ID = 0  # "." pads batches after the query; a causal core never sees padding before it
 _INDEX = {t: i for i, t in enumerate(VOCAB)}
-_LOWER = {t.lower(): t for t in VOCAB}  # case-insensitive lookup -> canonical spelling
-_MAX_WORDS = max(len(t.split()) for t in VOCAB)
 _FILLER = [p.split() for p in FILLER_PHRASES]
+UNK_RATE = 0.1  # share of filler words swapped for UNK in training: unseen words read as filler
+# the plain RNN sits on a loss plateau for about 7,000 steps on this data (at 6,000 it answered
+# He for every name: 59% held out), so it gets twice the budget; the gated cores get cfg.steps
+CORE_STEPS = {"rnn_tanh": 12000}
 EVAL_GAPS = (5, 10, 20, 50, 100, 200)
 TEST_SEED = 31_337  # the fixed held-out sets (never used for training batches)
 
@@ -82,34 +76,13 @@ class CueConfig:
     steps: int = 6000  # Adam steps
     lr: float = 1e-3  # Adam learning rate (the same protocol as the adding problem)
     clip: float = 1.0  # gradient-norm clip
-
-
-def tokenize(text: str) -> list[str]:
-    """Tokens of `text` in the task's vocabulary; known multiword phrases become one token."""
-    words = re.findall(r"[A-Za-z']+|\d+|\S", text)  # words, numbers, any other mark
-    tokens, unknown, i = [], [], 0
-    while i < len(words):
-        for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):  # longest phrase first
-            hit = _LOWER.get(" ".join(words[i : i + n]).lower())
-            if hit:
-                tokens.append(hit)
-                i += n
-                break
-        else:
-            unknown.append(words[i])
-            i += 1
-    if unknown:
-        shown = listing(list(dict.fromkeys(unknown)))  # a few, then "… and 312 more"
-        raise ValueError(
-            f"unknown word(s) {shown}; use the task's vocabulary: names "
-            f"({', '.join(FEMALE + MALE)}), towns ({', '.join(TOWNS)}), and filler words such "
-            f"as {', '.join(VOCAB[2:14])} (see lstm_viz.tasks.cue.VOCAB)"
-        )
-    return tokens
+    # share of free training sentences (see make_sequence), asked at any word: typed sentences
+    # ask before "She" or "New Mexico" wherever they like, after a '.', 'then' or 'that'
+    free_query: float = 0.4
 
 
 def encode(tokens: list[str]) -> np.ndarray:
-    """Token ids (T,) int64; unknown tokens raise a ValueError that names them."""
+    """Token ids (T,) int64; tokens outside VOCAB raise a ValueError (run tokenize on text)."""
     unknown = [t for t in tokens if t not in _INDEX]
     if unknown:
         raise ValueError(f"tokens {unknown[:10]} are not in the vocabulary; run tokenize(text)")
@@ -129,7 +102,8 @@ def cue_step(labels: list[str], cues: dict[str, str] | None = None) -> int | Non
 def query_step(labels: list[str], cues: dict[str, str] | None = None) -> int | None:
     """The step where the model must answer the cue: the token before the first answer after
     the cue (the head scores the answer there), or the last step when the input stops at the
-    query. None when there is no cue."""
+    query. None when there is no cue. Works on tokens and on typed labels (`read_text`), where
+    names, towns and answers keep their canonical spelling."""
     cues = CUE_ANSWER if cues is None else cues
     at = cue_step(labels, cues)
     if at is None:
@@ -140,17 +114,31 @@ def query_step(labels: list[str], cues: dict[str, str] | None = None) -> int | N
 
 
 def filler(rng: np.random.Generator, gap: int) -> list[str]:
-    """`gap` neutral tokens: a full stop, then random filler phrases joined, cut to length."""
+    """`gap` neutral tokens: a full stop, then chunks joined and cut to length. A chunk is one
+    of the task's phrases or a run of 2-12 random everyday words ending in '.' or ','; each
+    filler word is UNK with probability UNK_RATE, as a word the model does not know would be."""
     out = ["."]
     while len(out) < gap:
-        out += _FILLER[rng.integers(len(_FILLER))]
-    return out[:gap]
+        if rng.random() < 0.3:
+            out += _FILLER[rng.integers(len(_FILLER))]
+        else:
+            words = rng.integers(len(FILLER_WORDS), size=rng.integers(2, 13))
+            out += [FILLER_WORDS[k] for k in words] + [".,"[rng.integers(2)]]
+    return _swap_unk(rng, out[:gap])
+
+
+def _swap_unk(rng: np.random.Generator, words: list[str]) -> list[str]:
+    """`words` with each word (not '.' or ',') swapped for UNK with probability UNK_RATE."""
+    swap = rng.random(len(words)) < UNK_RATE
+    return [UNK if s and t not in ".," else t for t, s in zip(words, swap, strict=True)]
 
 
 def make_sequence(
-    rng: np.random.Generator, gap: int, kind: str | None = None
+    rng: np.random.Generator, gap: int, kind: str | None = None, free: bool = False
 ) -> tuple[list[str], int, str, list[str]]:
-    """(tokens up to the query, cue position, answer, suffix) for a random cue ("name"/"town")."""
+    """(tokens up to the query, cue position, answer, suffix) for a random cue ("name"/"town").
+    With `free`, a free sentence: 0-8 random words, the cue, the gap's words (no '.' first) and
+    no query clause, so the question comes at whatever word the gap ends on."""
     if gap < 0:
         raise ValueError(f"gap={gap}: the gap is a number of filler tokens, use 0 or more")
     if kind not in (None, "name", "town"):
@@ -161,14 +149,22 @@ def make_sequence(
     clause = clauses[rng.integers(len(clauses))]
     query, suffix = (NAME_QUERY, NAME_SUFFIX) if name else (TOWN_QUERY, TOWN_SUFFIX)
     head = [cue if w == "{}" else w for w in clause.split()]
+    if free:
+        before = rng.integers(len(FILLER_WORDS), size=rng.integers(9))
+        head = _swap_unk(rng, [FILLER_WORDS[k] for k in before]) + [cue]
+        return head + filler(rng, gap + 1)[1:], len(head) - 1, CUE_ANSWER[cue], suffix
     tokens = head + filler(rng, gap) + query
     return tokens, head.index(cue), CUE_ANSWER[cue], suffix
 
 
-def make_batch(rng: np.random.Generator, batch: int, gaps) -> tuple[np.ndarray, ...]:
-    """ids (B, T_max) right-padded, query index (B,), answer class (B,), cue index (B,)."""
+def make_batch(
+    rng: np.random.Generator, batch: int, gaps, free: float = 0.0
+) -> tuple[np.ndarray, ...]:
+    """ids (B, T_max) right-padded, query index (B,), answer class (B,), cue index (B,); a
+    share `free` of the sequences has no query clause (no draws when 0: the held-out sets)."""
     gaps = np.broadcast_to(np.asarray(gaps), (batch,))
-    seqs = [make_sequence(rng, int(g)) for g in gaps]
+    ends = rng.random(batch) < free if free > 0 else np.zeros(batch, dtype=bool)
+    seqs = [make_sequence(rng, int(g), free=bool(e)) for g, e in zip(gaps, ends, strict=True)]
     width = max(len(s[0]) for s in seqs)
     ids = np.full((batch, width), PAD_ID, dtype=np.int64)
     for b, (tokens, _, _, _) in enumerate(seqs):
@@ -201,18 +197,31 @@ def build_model(core: str = "lstm", cfg: CueConfig | None = None) -> SequenceMod
     return SequenceModel(config)
 
 
+def wilson(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion correct/n (sound at 0% and 100% too)."""
+    if n <= 0:
+        raise ValueError(f"n={n}: an interval needs at least one sample")
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
 @torch.no_grad()
-def evaluate(model: SequenceModel, gaps=EVAL_GAPS, n: int = 200) -> dict:
-    """Held-out accuracy at the query step per gap, on fixed seeded sets of `n` sequences."""
+def evaluate(model: SequenceModel, gaps=EVAL_GAPS, n: int = 1000) -> dict:
+    """Held-out accuracy at the query step per gap, on fixed seeded sets of `n` sequences (never
+    used in training), each with its 95% Wilson interval."""
     was_training = model.training
     model.eval()
-    acc = {}
+    acc, ci = {}, {}
     for gap in gaps:
         ids, query, answer, _ = make_batch(np.random.default_rng(TEST_SEED + gap), n, gap)
         pred = model(ids)[torch.arange(n), query].argmax(-1).numpy()  # (n,)
-        acc[str(gap)] = round(float(np.mean(pred == answer)), 4)
+        right = int(np.sum(pred == answer))
+        acc[str(gap)] = round(right / n, 4)
+        ci[str(gap)] = [round(v, 4) for v in wilson(right, n)]
     model.train(was_training)
-    return {"accuracy_by_gap": acc, "n_test": n}
+    return {"accuracy_by_gap": acc, "ci95_by_gap": ci, "n_test": n}
 
 
 def train_model(
@@ -227,13 +236,13 @@ def train_model(
     """Train on mixed gaps (seeded), then evaluate per gap and merge in `metrics(model)`
     (`lstm_viz.train` passes the memory analysis, `lstm_viz.probes.cue_memory`)."""
     cfg = cfg or CueConfig()
-    steps = cfg.steps if steps is None else steps
+    steps = CORE_STEPS.get(core, cfg.steps) if steps is None else steps
     rng = set_seed(seed)
     model = build_model(core, cfg)
 
     def batch_fn(_step: int) -> tuple:
         gaps_b = rng.integers(cfg.min_gap, cfg.max_gap + 1, size=cfg.batch_size)
-        ids, query, answer, _ = make_batch(rng, cfg.batch_size, gaps_b)
+        ids, query, answer, _ = make_batch(rng, cfg.batch_size, gaps_b, cfg.free_query)
         return torch.from_numpy(ids), torch.from_numpy(query), torch.from_numpy(answer)
 
     losses = fit(model, batch_fn, _loss, steps, lr=cfg.lr, clip=cfg.clip, progress=progress)
@@ -245,6 +254,8 @@ def train_model(
         hidden_size=cfg.hidden_size,
         batch_size=cfg.batch_size,
         lr=cfg.lr,
+        free_query=cfg.free_query,
+        unk_rate=UNK_RATE,
         final_train_loss=round(float(np.mean(losses[-100:])), 5),
     )
     if metrics is not None:
@@ -252,15 +263,28 @@ def train_model(
     return model, found
 
 
+STORY_MARTHA = (
+    "... as Martha proposed the bill in the house. She further in the statement proposed ..."
+)
+STORY_SANTA_FE = "The speaker hailed from a town called Santa Fe... New Mexico reportedly has ..."
+
+
+def _typed(name: str, text: str, desc: str) -> Example:
+    reading = read_text(text)
+    return Example(name, encode(reading.tokens), reading.labels, desc)
+
+
 def examples(gap: int = 100, n: int = 2, seed: int = 0) -> list[Example]:
-    """The two seed sentences, then `n` generated sequences (names and towns) at `gap`."""
-    seed_texts = [
-        (
-            "Martha ... She (seed)",
-            "as Martha proposed the bill in the house . She further in the statement proposed",
-            "The name Martha decides the pronoun; at the '.' before 'She' the model must say She.",
+    """The Martha story sentence, a Santa Fe sentence with a gap, `n` generated sequences (names
+    and towns) at `gap`, then the Santa Fe story sentence (the lessons use indices 0-3)."""
+    out = [
+        _typed(
+            "Martha ... She (seed)",  # the name keeps old links (ex=martha-she-seed) working
+            STORY_MARTHA.strip(". "),  # the story's sentence as typed, without its elisions
+            "The story's sentence as typed. The name Martha decides the pronoun; at the '.' "
+            "before 'She' the model must say She.",
         ),
-        (
+        _typed(
             "Santa Fe ... New Mexico (seed)",
             "The speaker hailed from a town called Santa Fe . the members of the house listened "
             "to the speech for an hour . that town is in New Mexico .",
@@ -268,10 +292,6 @@ def examples(gap: int = 100, n: int = 2, seed: int = 0) -> list[Example]:
             "answer New Mexico.",
         ),
     ]
-    out = []
-    for name, text, desc in seed_texts:
-        tokens = tokenize(text)
-        out.append(Example(name, encode(tokens), tokens, desc))
     rng = np.random.default_rng(seed)
     for k in range(n):
         tokens, cue_at, answer, suffix = make_sequence(rng, gap, ("name", "town")[k % 2])
@@ -283,11 +303,22 @@ def examples(gap: int = 100, n: int = 2, seed: int = 0) -> list[Example]:
                 labels=full,
                 description=(
                     f"The cue {tokens[cue_at]!r} at step {cue_at} decides the answer {answer!r}; "
-                    f"{gap} filler words later, at step {len(tokens) - 1} ({tokens[-1]!r}), "
-                    "the model must give it. Look for cell units that hold still across the gap."
+                    f"{gap} filler words later ({UNK} marks words the model reads as unknown), "
+                    f"at step {len(tokens) - 1} ({tokens[-1]!r}), the model must give it. Look "
+                    "for cell units that hold still across the gap."
                 ),
             )
         )
+    out.append(
+        _typed(
+            "Santa Fe... New Mexico (story)",
+            STORY_SANTA_FE,
+            "The story's sentence as typed. The town decides the state; at the '...' before "
+            "'New Mexico' the model must answer New Mexico ('reportedly' is a word it does not "
+            "know: it reads it as filler). The LSTM and GRU do; the shipped plain RNN does not "
+            "(it says He, p 0.49): compare them in RNN vs GRU vs LSTM.",
+        )
+    )
     return out
 
 
@@ -299,6 +330,7 @@ TASK = Task(
     examples_fn=examples,
     reads="words",
     tokenize=tokenize,
+    read_text=read_text,
     models=(
         Shipped("cue_lstm", "lstm"),
         Shipped("cue_gru", "gru"),

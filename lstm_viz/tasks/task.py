@@ -49,6 +49,9 @@ class Task:
     models: tuple[Shipped, ...] = ()  # the shipped models it trained, in the app's order
     variants: tuple[str, ...] = ()  # its data sets, the default first (none: one data set)
     tokenize: Callable[[str], list[str]] | None = None  # words: text -> vocabulary tokens
+    # words, optional: text -> a reading with .tokens, .labels (as typed), .unknown (steps the
+    # model does not know) and .note (a sentence for the user, or None); e.g. cue_words.read_text
+    read_text: Callable[[str], object] | None = None
     encode_text: Callable[[str], np.ndarray] | None = None  # characters: text -> ids (T,)
     step_labels: Callable[[str], list[str]] | None = None  # characters: one visible label each
     # numbers: raw values (N,) -> model input (N - k, 1) with the model's own scaling, if it has one

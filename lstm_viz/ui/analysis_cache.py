@@ -2,7 +2,8 @@
 
 Everything a view needs beyond the trace itself (saliency, saturation, unit rankings, re-traces
 with clamps) is computed here once per trace and choice, keyed by the trace's id (model + input)
-and cached with st.cache_data, so switching views or moving a slider back recomputes nothing.
+and cached in the budgeted cache (`budget_cache`: a byte budget shared by every session, besides
+the entry counts), so switching views or moving a slider back recomputes nothing.
 
 Clamps travel as a `ClampSpec` (a hashable tuple) so the cache can key on them.
 """
@@ -10,13 +11,13 @@ Clamps travel as a `ClampSpec` (a hashable tuple) so the cache can key on them.
 from __future__ import annotations
 
 import numpy as np
-import streamlit as st
 import torch
 
 from lstm_viz import analysis
 from lstm_viz.cells import SIGMOID_NAMES
 from lstm_viz.tasks import cue
 from lstm_viz.trace_result import LSTMTrace
+from lstm_viz.ui.budget_cache import cached
 from lstm_viz.ui.place import ClampSpec  # noqa: F401  (views build clamps from here)
 
 
@@ -28,7 +29,7 @@ def core_input(model, x: np.ndarray):
     return torch.as_tensor(np.asarray(x, dtype=np.float32))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(max_entries=16)
 def intervened(
     trace_id: str, _model, x: np.ndarray, labels: tuple[str, ...], spec: tuple[ClampSpec, ...]
 ) -> tuple[LSTMTrace, np.ndarray | None]:
@@ -41,13 +42,13 @@ def intervened(
     return trace(_model, core_input(_model, x), interventions=clamps, labels=list(labels)), None
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cached(max_entries=64)
 def saliency_curve(trace_id: str, _model, x: np.ndarray, step: int) -> np.ndarray:
     """(T,) |d output(step) / d core input(s)| (the output's largest component)."""
     return analysis.saliency(_model, core_input(_model, x), step)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(max_entries=16)
 def saturation_all(
     trace_id: str, _tr: LSTMTrace, layer: int, direction: int
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -56,7 +57,7 @@ def saturation_all(
     return {n: analysis.saturation(_tr, n, layer, direction) for n in names}
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cached(max_entries=32)
 def ranking(
     trace_id: str,
     _tr: LSTMTrace,

@@ -18,3 +18,23 @@ def plain(text: object) -> str:
 def show_error(prefix: str, err: Exception) -> None:
     """One readable error box: our prefix, then the exception's message shown as plain text."""
     st.error(f"{prefix}: {plain(err)}", icon="⚠️")
+
+
+def session_gone() -> bool:
+    """Whether this run's browser tab has closed (its websocket is gone). False outside a
+    `streamlit run` server (AppTest, bare Python), where there is no session to lose."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not Runtime.exists():
+        return False
+    return not Runtime.instance().is_active_session(ctx.session_id)
+
+
+def stop_if_gone() -> None:
+    """End this run (st.stop) when its tab has closed: long loops (training) call it each round
+    so a closed tab's work does not go on using the server. Streamlit's own stop request is
+    only honoured at the next `st.` call, which a loop without one never makes."""
+    if session_gone():
+        st.stop()

@@ -106,7 +106,8 @@ def _accuracy_reading(table: dict, by_answer: dict, gap: int) -> str:
         trend = "" if lo == hi else f"; it {trend} with the gap ({first:.1%} → {last:.1%})"
         lines.append(f"- **{title}**: {span} over gaps {min(row)} to {max(row)}{trend}.")
     lines.append(
-        f"\nNow at gap {gap}, 200 held-out sequences (seeded like the recorded sets), by answer:\n"
+        f"\nNow at gap {gap}, {compare.HELDOUT_N} held-out sequences (seeded like the recorded "
+        "sets), by answer:\n"
     )
     for title, answers in by_answer.items():
         wrong = [f"{a} ({v['correct']}/{v['n']}, says {v['said']})" for a, v in answers.items()

@@ -9,10 +9,11 @@ every span of the corpus where those units are all on. The corpus is traced once
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from lstm_viz import figures
-from lstm_viz.corpus import shipped_corpus
+from lstm_viz import figures, inputs
+from lstm_viz.corpus import corpus_trace, shipped_corpus
 from lstm_viz.matching import match, propose_units
 from lstm_viz.models import shipped_models
 from lstm_viz.ui import state
@@ -20,6 +21,7 @@ from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.memory_view import CHART, where_ui
 
 TOP = 20  # matches shown
+WINDOW = 200  # steps per sequence of a user's CSV corpus without a `sequence` column
 
 
 @st.cache_resource(show_spinner="Tracing the held-out corpus once for this server…")
@@ -45,16 +47,61 @@ def _text(labels: list[str], start: int, end: int, words: bool) -> str:
 
 def _open(labels: list[str], words: bool, start: int) -> None:
     """Callback: this match as typed text in the gates view, at its first step."""
-    state.go_to(view="gates", input="text", text=(" " if words else "").join(labels), step=start)
+    chars = ["\n" if s == "⏎" else " " if s == "␣" else s for s in labels]  # shown -> typed
+    state.go_to(view="gates", input="text", text=(" " if words else "").join(chars), step=start)
+
+
+@st.cache_data(show_spinner="Tracing your corpus…", max_entries=4)
+def user_corpus(model_key: str, _model, data: bytes):
+    """A corpus file for an uploaded model, traced (see `read_user_corpus`)."""
+    sequences, labels = read_user_corpus(_model, data)
+    return None, corpus_trace(_model, sequences, labels=labels)
+
+
+def read_user_corpus(model, data: bytes) -> tuple[list[np.ndarray], list[list[str]]]:
+    """A user's corpus file: for a token model, one sequence of token ids per line; for a
+    numeric model, a CSV of its features (one step per row) whose optional `sequence` column
+    splits it into sequences (else every WINDOW rows is one). ValueError with a hint otherwise."""
+    if getattr(model, "is_token_model", False):
+        lines = [ln for ln in data.decode("utf-8", "replace").splitlines() if ln.strip()]
+        seqs = [np.asarray(inputs.text_input(model, ln).x, dtype=np.int64) for ln in lines]
+        if not seqs:
+            raise ValueError("the file has no lines; put one sequence of token ids per line")
+        return seqs, [[str(int(i)) for i in q] for q in seqs]
+    table = inputs.read_csv_table(data)
+    split = table.columns.pop("sequence", None)
+    need = inputs.input_size(model)
+    names = table.default_columns(need)
+    if len(names) < need:
+        raise ValueError(f"the model reads {need} feature(s) per step; the file has {len(names)}")
+    values = inputs.column_values(table.columns, names).astype(np.float32)  # (N, F)
+    cuts = (
+        np.flatnonzero(np.diff(split)) + 1
+        if split is not None
+        else np.arange(WINDOW, len(values), WINDOW)
+    )
+    seqs = [part for part in np.split(values, cuts) if len(part)]
+    return seqs, [[f"{v:.4g}" for v in part[:, 0]] for part in seqs]
 
 
 def corpus_view(src, tr, preds, trace_id: str) -> None:
-    if src.model_key not in shipped_models():
-        st.info(
-            "The corpus view searches a shipped model's held-out data: pick a shipped model in "
-            "the sidebar (the character model's quotes are a good start)."
+    if src.model_key in shipped_models():
+        loaded = corpus_of(src.model_key)
+    else:  # an uploaded model brings its own corpus
+        file = st.file_uploader(
+            "A corpus for your model: text (one line of token ids per sequence) or CSV (one "
+            "step per row; a `sequence` column splits it)",
+            type=["txt", "csv"],
+            key="lv_cx_file",
         )
-        return
+        if file is None:
+            st.info("Upload a corpus file to search your model's states across it.")
+            return
+        try:
+            loaded = user_corpus(src.model_key, src.model, file.getvalue())
+        except ValueError as err:
+            show_error("Could not use this corpus file", err)
+            return
     names = [n for n in ("hidden", "cell") if n in tr.names]
     c1, c2, c3, c4 = st.columns([1, 2, 1.2, 1])
     name = c1.selectbox("State", names, key="lv_cx_state")
@@ -90,7 +137,7 @@ def corpus_view(src, tr, preds, trace_id: str) -> None:
         st.caption("No unit is on over the whole selection and off around it at this threshold: "
                    "lower the threshold or select fewer steps.")  # fmt: skip
         return
-    corpus, ctrace = corpus_of(src.model_key)
+    _, ctrace = loaded
     try:
         found = match(ctrace, picked, threshold, name=name, layer=layer, direction=direction,
                       top=TOP)  # fmt: skip

@@ -20,7 +20,7 @@ from lstm_viz.limits import MAX_HORIZON, MAX_SEASON
 from lstm_viz.models import SequenceModel, save_checkpoint, shipped_metrics
 from lstm_viz.tasks import forecast, series, shipped_task
 from lstm_viz.ui import loaders, state
-from lstm_viz.ui.common import plain, show_error
+from lstm_viz.ui.common import plain, show_error, stop_if_gone
 
 TRAINED = "lv_fc_trained"  # session state: name -> {model, values, labels, unit, metrics, seconds}
 KEEP = 4  # trained models kept per session (the oldest is dropped)
@@ -188,6 +188,7 @@ def _train_ui() -> None:
     bar = st.progress(0.0, text="starting")
 
     def progress(done: int, total: int, loss: float) -> None:
+        stop_if_gone()  # a closed tab's training stops here, not after its last step
         bar.progress(done / total, text=f"step {done} of {total} · loss {loss:.3f}")
 
     begin = time.perf_counter()

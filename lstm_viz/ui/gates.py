@@ -17,6 +17,7 @@ from lstm_viz import analysis, figures
 from lstm_viz.cells import SIGMOID_NAMES
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui import state
+from lstm_viz.ui.budget_cache import cached
 from lstm_viz.ui.common import show_error
 
 ORDER = {
@@ -169,7 +170,16 @@ def _window_ui(steps: int, n_units: int) -> tuple[int, int]:
     return (start, start + width)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+def go_to_cell(view: View, cell: dict) -> None:
+    """Move to the step and unit of a clicked heatmap cell (rows are view.units, columns the
+    window's steps); a click outside them (a crafted one) is ignored."""
+    start, stop = view.window
+    row, col = cell["row"], cell["col"]
+    if 0 <= row < len(view.units) and 0 <= col < stop - start:
+        state.go_to(step=start + col, unit=view.units[row])
+
+
+@cached(max_entries=8)  # budgeted: a figure holds its maps' data
 def heatmap_spec(
     trace_id: str,
     _tr: LSTMTrace,
@@ -179,6 +189,7 @@ def heatmap_spec(
     window: tuple[int, int],
     font: int | None = None,
     highlight: int | None = None,
+    muted: tuple[int, ...] = (),
 ) -> dict:
     """The heatmap figure as a plain dict (cached per trace and view)."""
     maps = {n: _tr.gate(n, layer, direction) for n in map_names(_tr)}
@@ -187,12 +198,12 @@ def heatmap_spec(
     clamped = {n: m for n, m in clamped.items() if m.any()}
     fig = figures.gate_heatmaps(
         maps, labels, list(units), window, clamped=clamped or None, font=font,
-        highlight_unit=highlight,
+        highlight_unit=highlight, muted=muted,
     )  # fmt: skip
     return fig.to_plotly_json()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cached(max_entries=8)  # budgeted: a figure holds its maps' data
 def overview_spec(
     trace_id: str,
     _tr: LSTMTrace,
@@ -207,7 +218,7 @@ def overview_spec(
     return figures.overview(values, name, window, font=font).to_plotly_json()
 
 
-def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View) -> None:
+def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View, muted: tuple[int, ...] = ()) -> None:
     """Draw the (optional) overview and the stacked heatmaps."""
     args = (trace_id, tr, view.layer, view.direction, tuple(view.units), view.window)
     if view.has_overview:
@@ -218,7 +229,7 @@ def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View) -> None:
             config={"displayModeBar": False},
         )
     st.plotly_chart(
-        heatmap_spec(*args, view.font, view.highlight),
+        heatmap_spec(*args, view.font, view.highlight, tuple(muted)),
         key=HEATMAP_KEY,
         theme=None,
         config={"displayModeBar": False},

@@ -17,6 +17,7 @@ from lstm_viz.limits import MAX_STATE_CLAMP
 from lstm_viz.models import SequenceModel, shipped_metrics
 from lstm_viz.ui import gates, state
 from lstm_viz.ui.analysis_cache import ClampSpec, answer_step, cue_step, intervened
+from lstm_viz.ui.clicks import clicked_cell
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.memory_view import CHART, step_picker, where_ui
 
@@ -243,6 +244,9 @@ def _difference_ui(tr, tr2, layer: int, direction: int, spec: tuple[ClampSpec, .
     width = gates.window_steps(len(order), tr.steps)
     first = min(c.start for c in spec)
     start = min(max(first - 10, 0), tr.steps - width)
+    cell = clicked_cell(["lv_iv_diff"], "lv_clicks_intervene")
+    if cell is not None and 0 <= cell["row"] < len(order) and 0 <= cell["col"] < width:
+        state.go_to(step=start + cell["col"], unit=order[cell["row"]], rerun=True)
     shown = marks[start : start + width][:, order]  # (W, U)
     whole = shown.all(axis=1)  # steps where every unit shown is clamped
     outline = shown.any() and bool((shown == whole[:, None]).all())

@@ -15,6 +15,7 @@ from lstm_viz.models import shipped_models
 from lstm_viz.tasks import cue
 from lstm_viz.ui import state
 from lstm_viz.ui.cell import unit_values
+from lstm_viz.ui.clicks import clicked_cell
 from lstm_viz.ui.common import plain
 from lstm_viz.ui.loaders import load_model, model_title
 
@@ -74,7 +75,15 @@ def _figures(k: int) -> None:
         m.lines, tr.labels, m.step, m.ylabel, m.log, height=380, marks=m.marks, font=font
     )
     st.plotly_chart(fig, key="lv_lesson_lines", config={"displayModeBar": False})
-    if "clamped" in m.extra:  # the answer before and after the clamp, side by side
+    if "terms" in m.extra:  # the gate's sum, term by term (lstm_viz.gate_terms)
+        t = m.extra["terms"]
+        shown = t.grouped()
+        title = f"{t.name}, unit {t.unit}, step {t.step}"
+        fig = figures.terms_waterfall(
+            list(shown), list(shown.values()), t.preactivation, t.value, t.squash, title
+        )
+        st.plotly_chart(fig, key="lv_lesson_terms", config={"displayModeBar": False})
+    elif "clamped" in m.extra:  # the answer before and after the clamp, side by side
         runs = ((m.preds, "as trained"), (m.extra["clamped"], "clamped"))
         sized = dict(min_px=16, width_px=280) if font else {}
         for col, (out, title) in zip(st.columns(2), runs, strict=True):
@@ -93,6 +102,10 @@ def _figures(k: int) -> None:
         lo = max(0, min(m.step - 30, tr.steps - 60))
         maps = {lesson.gate: tr.gate(lesson.gate)}
         window = (lo, min(tr.steps, lo + 60))
+        cell = clicked_cell(["lv_lesson_heatmap"], "lv_clicks_lesson")
+        if cell is not None and 0 <= cell["col"] < window[1] - lo:  # that cell, step by step
+            there = {"view": "gates", "step": lo + cell["col"], "unit": cell["row"]}
+            state.go_to(rerun=True, **(stop_place(k) | there))
         heat = figures.gate_heatmaps(
             maps, tr.labels, window=window, step=m.step, row_height=240, font=font
         )

@@ -1,7 +1,8 @@
 """Cached access to models, task examples and traces.
 
 Models are shared read-only across sessions (st.cache_resource); traces are cached by the model's
-key and the input's bytes (st.cache_data), so a rerun that changes no input recomputes nothing.
+key and the input's bytes, so a rerun that changes no input recomputes nothing. Traces and
+uploaded models go in the budgeted cache (`budget_cache`): a few at the limits are gigabytes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from torch import nn
 from lstm_viz.models import ModelConfig, SequenceModel, load_shipped, shipped_models
 from lstm_viz.tasks import REGISTRY, shipped_task
 from lstm_viz.trace_result import LSTMTrace
+from lstm_viz.ui.budget_cache import cached
 
 DEMO = "demo_untrained_lstm"  # always offered: works before any weights ship, and as a baseline
 
@@ -53,7 +55,7 @@ def load_model(name: str) -> SequenceModel:
     return load_shipped(name)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@cached(max_entries=16)
 def load_upload(data: bytes, answers: tuple[tuple[str, str], ...] = ()) -> nn.Module:
     """An uploaded model file (weights only) via `lstm_viz.load_model`, with the user's answers
     to what the file cannot say (e.g. nonlinearity="relu"); raises ValueError (ChoiceNeeded when
@@ -81,8 +83,9 @@ def task_examples(task: str, variant: str | None) -> list:
         return []
 
 
-# a trace is up to steps x units x 6 maps x 4 bytes (T=5000, H=1024: ~120 MB): keep few
-@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+# a trace is steps x units x 6 maps x layers x 4 bytes (T=5000, H=1024, 16 layers: 2 GB, more
+# than the whole budget: such a trace is recomputed per full run rather than kept)
+@cached(max_entries=8, ttl=3600)
 def run_trace(
     model_key: str, _model, x: np.ndarray, labels: tuple[str, ...]
 ) -> tuple[LSTMTrace, np.ndarray | None]:

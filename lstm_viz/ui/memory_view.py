@@ -20,6 +20,7 @@ from lstm_viz.ui.analysis_cache import (
     saliency_curve,
     saturation_all,
 )
+from lstm_viz.ui.clicks import clicked_cell
 from lstm_viz.ui.common import show_error
 
 CELLS = 40_000  # values in the retention heatmap at most (steps x units), as in the gates view
@@ -86,6 +87,9 @@ def _retention_ui(tr, layer: int, direction: int, step: int, marks: dict) -> Non
         first += cut.start or 0
         kept, written, labels = kept[cut], written[cut], labels[cut]
         st.caption(f"Showing the {width} steps nearest step {step}.")
+    cell = clicked_cell(["lv_mem_retention"], "lv_clicks_memory")
+    if cell is not None and 0 <= cell["row"] < len(rows) and 0 <= cell["col"] < kept.shape[0]:
+        state.go_to(step=first + cell["col"], unit=rows[cell["row"]], rerun=True)
     fig = figures.retention_figure(
         kept, written, labels, unit, step, gate=gate, marks=marks, first=first, units=rows
     )

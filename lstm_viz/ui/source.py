@@ -28,6 +28,7 @@ from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.place import INPUTS, MAX_SEED, NOISE_RANGE, example_named
 
 UPLOAD = "upload"  # the model picker's entry for the user's own file
+LAST_GOOD = "last_good_input"  # stash: (model key, UserInput, description) of the last good input
 INPUT_TITLES = {
     "example": "an example",
     "text": "type text or numbers",
@@ -50,6 +51,7 @@ class Source:
     description: str = ""
     task: str = ""
     extra: dict = field(default_factory=dict)
+    unknown: tuple[int, ...] = ()  # steps the model reads as unknown words (greyed on the axis)
 
     @property
     def steps(self) -> int:
@@ -128,12 +130,44 @@ def _text_ui(model, task: str) -> UserInput:
     default = DEFAULT_TEXT.get(task, "" if token else numbers)
     if token and not isinstance(model, SequenceModel):  # a loaded model: ids, no vocabulary
         st.caption("This model's file holds no vocabulary: type token ids (whole numbers).")
+    if task == "cue":
+        _words_ui(default)
     text = st.text_area(
         "Text" if token else f"Numbers: {inputs.number_format(model)}",
         max_chars=20_000,
         **state.bind("text", default=default),
     )
-    return inputs.text_input(model, text)
+    user = inputs.text_input(model, text)
+    if user.note:  # e.g. a capitalised word the model does not know: a note, not an error
+        st.caption(plain(user.note))
+    return user
+
+
+def _insert(key: str, default: str) -> None:
+    """Callback: put a chip's word (or a template) into the text."""
+    picked = state.widget_value(key)
+    if not picked:
+        return
+    here = state.place()
+    if key == "lv_template":
+        text = picked
+    else:
+        text = ((here.text if here.text is not None else default).rstrip() + " " + picked).strip()
+    state.go_to(text=text, widgets={key: None})
+
+
+def _words_ui(default: str) -> None:
+    """The words the cue model knows (click one to add it) and sentences to start from."""
+    from lstm_viz.tasks.cue import CHIPS, TEMPLATES
+
+    with st.expander("Words this model knows, and sentences to start from"):
+        for k, (group, words) in enumerate(CHIPS.items()):
+            st.pills(group, list(words), key=f"lv_chip_{k}", on_change=_insert,
+                     args=(f"lv_chip_{k}", default))  # fmt: skip
+        st.selectbox("Start from", TEMPLATES, index=None, key="lv_template",
+                     placeholder="a sentence template", on_change=_insert,
+                     args=("lv_template", default))  # fmt: skip
+        st.caption("Any other word is read as filler (greyed on the time axis).")
 
 
 def _generated_ui(model) -> UserInput:
@@ -210,11 +244,17 @@ def source_ui() -> Source | None:
                     return None
         except ValueError as err:
             show_error("Could not use this input", err)
-            return None
+            last = state.stashed(LAST_GOOD)
+            if not last or last[0] != key:  # nothing this model has traced yet
+                return None
+            _, user, description = last  # the page keeps the last input that worked
+            st.caption("The page shows the last input that worked until this one does.")
+        state.stash(LAST_GOOD, (key, user, description))
         if description:
             st.caption(description)
         st.caption(f"{len(user.labels)} steps")
         if not state.place().present:  # in presenter mode these sit above the view instead
             with st.expander("Classroom: presenter mode and rooms"):
                 classroom.presenter_ui()
-    return Source(model, key, title, user.x, user.labels, description, task, extra)
+    unknown = tuple(getattr(user, "unknown", ()) or ())
+    return Source(model, key, title, user.x, user.labels, description, task, extra, unknown)
