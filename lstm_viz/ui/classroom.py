@@ -14,7 +14,7 @@ import streamlit as st
 
 from lstm_viz.ui import state
 from lstm_viz.ui.place import from_link, link_params, slug
-from lstm_viz.ui.rooms import clicked, rooms, session_id
+from lstm_viz.ui.rooms import clicked, in_fragment_run, rooms, session_id
 
 HOSTING = "hosting"  # stash: the code of the room this session presents
 FOLLOW = "follow"  # stash: {"code", "seen" (version taken), "on" (following or exploring)}
@@ -149,6 +149,7 @@ def presenter_ui() -> None:
 
 @st.fragment(run_every=POLL)
 def follow_fragment() -> None:
-    """For views without a step fragment: wait for the presenter's move, then rerun the page."""
-    if follow() is not None:
+    """For views without a step fragment: wait for the presenter's move, then rerun the page.
+    Not in the page's own run (it would stay "running" for the wait): its ticks wait."""
+    if follow(WAIT if in_fragment_run() else 0) is not None:
         st.rerun()
