@@ -67,8 +67,9 @@ class Follower:
             kind = fwd.WhichOneof("type")
             if kind == "auto_rerun":
                 self.every = (fwd.auto_rerun.interval, fwd.auto_rerun.fragment_id)
-            elif kind == "stop_auto_rerun":
-                self.every = None
+            elif kind == "stop_auto_rerun":  # per fragment: a new one's may come first
+                if self.every and self.every[1] in fwd.stop_auto_rerun.fragment_ids:
+                    self.every = None
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 self._read(now, fwd.delta.new_element)
             elif kind == "script_finished":

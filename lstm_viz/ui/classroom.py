@@ -150,6 +150,7 @@ def presenter_ui() -> None:
 @st.fragment(run_every=POLL)
 def follow_fragment() -> None:
     """For views without a step fragment: wait for the presenter's move, then rerun the page.
-    Not in the page's own run (it would stay "running" for the wait): its ticks wait."""
-    if follow(WAIT if in_fragment_run() else 0) is not None:
+    The page's own run waits 1 s at most (it shows "running" meanwhile), its ticks WAIT s.
+    (Not 0 s: with no wait there, some students missed a lesson stop in bench/classroom.py.)"""
+    if follow(WAIT if in_fragment_run() else 1.0) is not None:
         st.rerun()
