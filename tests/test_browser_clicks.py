@@ -49,8 +49,12 @@ def _at(page, step: int, unit: int) -> None:
         arg=[STEP, step, unit],
         timeout=30_000,
     )
-    query = parse_qs(urlsplit(page.url).query)
-    assert query["step"] == [str(step)] and query["unit"] == [str(unit)]
+    page.wait_for_function(  # the address follows at the end of the run
+        "([s, u]) => { const q = new URLSearchParams(location.search); "
+        "return q.get('step') === String(s) && q.get('unit') === String(u); }",
+        arg=[step, unit],
+        timeout=30_000,
+    )
 
 
 @needs
