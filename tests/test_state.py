@@ -180,25 +180,6 @@ def test_the_address_follows_every_move(app):
     assert dict(at.query_params)["view"] == "memory" and place(at).step == 3
 
 
-def test_the_step_never_falls_out_of_step_across_views(app):
-    """The bug this module was written for: Next six times, another view, back: slider, panel
-    and diagram all still on step 6, and Next goes to 7."""
-    for other in VIEWS.values():
-        at = app(model="cue_lstm")
-        for _ in range(6):
-            at.button(key="lv_next").click()
-            run(at)
-        at.segmented_control(key="lv_view").set_value(other)
-        run(at)
-        at.segmented_control(key="lv_view").set_value("Gates, step by step")
-        run(at)
-        assert at.slider(key="lv_step").value == 6, other
-        assert "Step 6" in markdown(at) and "step 6<" in diagram_svg(at), other
-        at.button(key="lv_next").click()
-        run(at)
-        assert at.slider(key="lv_step").value == 7, other
-
-
 def test_no_model_math_in_the_ui_and_every_figure_in_figures():
     ui = sorted((ROOT / "lstm_viz" / "ui").glob("*.py"))
     for path in ui:
