@@ -196,7 +196,7 @@ def test_unknown_word_messages_list_ten_then_say_how_many_more():
     words = " ".join(f"zork{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(322))
     # the cue task reads unknown words as its unknown token now (issue 13): no error to echo
     assert cue.tokenize(words) == ["<unk>"] * 322
-    with pytest.raises(ValueError, match=r"… and 290 more; use lowercase") as err:
+    with pytest.raises(ValueError, match=r"… and 290 more; use lowercase"):
         chars.encode_text("".join(chr(0x4E00 + i) for i in range(300)))
     model = SequenceModel(ModelConfig(vocab=["a", "b"], hidden_size=2, output_size=2))
     with pytest.raises(ValueError, match=r"'Z{29}…', .*… and 41 more"):
