@@ -6,6 +6,7 @@ import re
 
 import streamlit as st
 
+CHART = {"displayModeBar": False}  # every chart: no Plotly toolbar (Streamlit has its own)
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 

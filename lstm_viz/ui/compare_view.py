@@ -13,6 +13,7 @@ import streamlit as st
 
 from lstm_viz import compare, figures
 from lstm_viz.tasks import cue
+from lstm_viz.ui.common import CHART
 from lstm_viz.ui.loaders import load_model
 
 
@@ -150,7 +151,7 @@ def compare_view(src, tr, preds, trace_id: str) -> None:
         m["saliency"], seq.tokens, None, "|d answer / d input| (log)", log=True,
         marks={seq.cue_step: word, seq.query_step: "question"},
     )  # fmt: skip
-    st.plotly_chart(fig, key="lv_cmp_saliency", config={"displayModeBar": False})
+    st.plotly_chart(fig, key="lv_cmp_saliency", config=CHART)
     st.markdown(_saliency_reading(m))
     table = compare.recorded_cue()
     left, right = st.columns(2, gap="medium")
@@ -159,7 +160,7 @@ def compare_view(src, tr, preds, trace_id: str) -> None:
         st.plotly_chart(
             figures.accuracy_by_gap(table, gap),
             key="lv_cmp_accuracy",
-            config={"displayModeBar": False},
+            config=CHART,
         )
         st.markdown(_accuracy_reading(table, _by_answer(gap), gap))
     with right:
@@ -168,7 +169,7 @@ def compare_view(src, tr, preds, trace_id: str) -> None:
         st.plotly_chart(
             figures.adding_mse(adding, f"from {source}"),
             key="lv_cmp_adding",
-            config={"displayModeBar": False},
+            config=CHART,
         )
         st.markdown(
             "Two real numbers, marked somewhere in a sequence of T random ones, must be kept "

@@ -20,7 +20,7 @@ from lstm_viz.limits import MAX_HORIZON, MAX_SEASON
 from lstm_viz.models import SequenceModel, save_checkpoint, shipped_metrics
 from lstm_viz.tasks import forecast, series, shipped_task
 from lstm_viz.ui import loaders, state
-from lstm_viz.ui.common import plain, show_error, stop_if_gone
+from lstm_viz.ui.common import CHART, plain, show_error, stop_if_gone
 
 TRAINED = "lv_fc_trained"  # session state: name -> {model, values, labels, unit, metrics, seconds}
 KEEP = 4  # trained models kept per session (the oldest is dropped)
@@ -145,7 +145,7 @@ def _panel(key: str, entry: dict, step: int | None = None) -> None:
     if not whole:
         window = (window[0], min(len(v), start + 2 * horizon + 1))
     fig = figures.forecast_figure(v, labels, pred, tail, start, paths, entry["unit"], window)
-    st.plotly_chart(fig, key="lv_fc_chart", config={"displayModeBar": False})
+    st.plotly_chart(fig, key="lv_fc_chart", config=CHART)
     st.dataframe(_rmse_table(entry, pred, start, paths), hide_index=True, key="lv_fc_rmse")
     st.caption(
         f"The held-out tail starts at {plain(labels[tail])} (step {tail}): never trained on and "

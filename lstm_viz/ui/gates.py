@@ -18,7 +18,7 @@ from lstm_viz.cells import SIGMOID_NAMES
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui import state
 from lstm_viz.ui.budget_cache import cached
-from lstm_viz.ui.common import show_error
+from lstm_viz.ui.common import CHART, show_error
 
 ORDER = {
     "unit": "unit number",
@@ -30,7 +30,6 @@ CELLS_PER_MAP = 40_000  # units x steps drawn per map: six maps stay under 2 MB 
 # random data (whose base64 holds more "/", which Plotly escapes as 6 characters)
 HEATMAP_KEY, OVERVIEW_KEY = "lv_heatmaps", "lv_overview"
 TOP_KEY, WINDOW_KEY = "lv_top_k", "lv_window_start"
-CHART = {"displayModeBar": False}
 PRESENT_FONT = 16  # px of every text a room must read (presenter mode)
 DEFAULT_UNITS = 128  # rows shown at first; wider cores show their first 128 in the chosen order
 
@@ -226,11 +225,11 @@ def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View, muted: tuple[int, .
             overview_spec(*args, view.font),
             key=OVERVIEW_KEY,
             theme=None,
-            config={"displayModeBar": False},
+            config=CHART,
         )
     st.plotly_chart(
         heatmap_spec(*args, view.font, view.highlight, tuple(muted)),
         key=HEATMAP_KEY,
         theme=None,
-        config={"displayModeBar": False},
+        config=CHART,
     )

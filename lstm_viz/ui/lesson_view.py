@@ -16,7 +16,8 @@ from lstm_viz.tasks import cue
 from lstm_viz.ui import state
 from lstm_viz.ui.cell import unit_values
 from lstm_viz.ui.clicks import clicked_cell
-from lstm_viz.ui.common import plain
+from lstm_viz.ui.common import CHART, plain
+from lstm_viz.ui.gates import PRESENT_FONT
 from lstm_viz.ui.loaders import load_model, model_title
 
 N = len(lessons.LESSONS)
@@ -70,11 +71,11 @@ def _start_page() -> None:
 def _figures(k: int) -> None:
     lesson, m = lessons.LESSONS[k - 1], lessons.moment(k - 1)
     tr = m.trace
-    font = 16 if state.place().present else None  # presenter mode: every text at 16 px
+    font = PRESENT_FONT if state.place().present else None  # presenter mode: every text at 16 px
     fig = figures.step_lines(
         m.lines, tr.labels, m.step, m.ylabel, m.log, height=380, marks=m.marks, font=font
     )
-    st.plotly_chart(fig, key="lv_lesson_lines", config={"displayModeBar": False})
+    st.plotly_chart(fig, key="lv_lesson_lines", config=CHART)
     if "terms" in m.extra:  # the gate's sum, term by term (lstm_viz.gate_terms)
         t = m.extra["terms"]
         shown = t.grouped()
@@ -82,10 +83,10 @@ def _figures(k: int) -> None:
         fig = figures.terms_waterfall(
             list(shown), list(shown.values()), t.preactivation, t.value, t.squash, title
         )
-        st.plotly_chart(fig, key="lv_lesson_terms", config={"displayModeBar": False})
+        st.plotly_chart(fig, key="lv_lesson_terms", config=CHART)
     elif "clamped" in m.extra:  # the answer before and after the clamp, side by side
         runs = ((m.preds, "as trained"), (m.extra["clamped"], "clamped"))
-        sized = dict(min_px=16, width_px=280) if font else {}
+        sized = dict(min_px=font, width_px=280) if font else {}
         for col, (out, title) in zip(st.columns(2), runs, strict=True):
             p = load_model(lesson.model).readout(out[m.step])  # probabilities of the answers
             col.metric(title, cue.ANSWERS[int(p.argmax())], f"p = {p.max():.3f}",
@@ -95,7 +96,7 @@ def _figures(k: int) -> None:
     elif m.unit is not None and tr.kind == "lstm":
         values = unit_values(tr, 0, 0, m.step, m.unit)
         token = tr.labels[m.step]  # cell_diagram_svg escapes it
-        sized = dict(min_px=16, width_px=figures.diagram_width(tr.kind)) if font else {}
+        sized = dict(min_px=font, width_px=figures.diagram_width(tr.kind, font)) if font else {}
         svg = figures.cell_diagram_svg(tr.kind, values, m.unit, m.step, token, **sized)
         st.image(svg, width="stretch")
     else:
@@ -109,7 +110,7 @@ def _figures(k: int) -> None:
         heat = figures.gate_heatmaps(
             maps, tr.labels, window=window, step=m.step, row_height=240, font=font
         )
-        st.plotly_chart(heat, key="lv_lesson_heatmap", config={"displayModeBar": False})
+        st.plotly_chart(heat, key="lv_lesson_heatmap", config=CHART)
 
 
 def _nav(k: int) -> None:

@@ -21,10 +21,9 @@ from lstm_viz.ui.analysis_cache import (
     saturation_all,
 )
 from lstm_viz.ui.clicks import clicked_cell
-from lstm_viz.ui.common import show_error
+from lstm_viz.ui.common import CHART, show_error
 
 CELLS = 40_000  # values in the retention heatmap at most (steps x units), as in the gates view
-CHART = {"displayModeBar": False}
 
 
 def step_picker(steps: int, label: str = "Step") -> int:

@@ -9,13 +9,12 @@ import streamlit as st
 
 from lstm_viz import figures
 from lstm_viz.gate_terms import gate_drivers, gate_terms
-from lstm_viz.ui.common import plain, show_error
+from lstm_viz.ui.common import CHART, plain, show_error
 
 GATES = {
     "lstm": ["forget", "input", "candidate", "output"],
     "gru": ["update", "reset", "new"],
 }
-CHART = {"displayModeBar": False}
 
 
 def core_of(model):
