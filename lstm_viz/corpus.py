@@ -142,7 +142,7 @@ def corpus_trace(
     under load, 2 threads took 16-22 s for the chars corpus against 1.4 s for 1. Torch's setting
     is process-wide, so it is changed under a lock and restored after.
     """
-    core, encode, n_tokens, vocab, input_size, equal_lengths = _parts(model)
+    core, encode, n_tokens, vocab, input_size, equal_lengths, table = _parts(model)
     kind = module_kind(core)
     cfg = module_config(core, kind)
     whole_number(batch_size, "batch_size")
@@ -163,7 +163,7 @@ def corpus_trace(
     out = {k: torch.empty(cfg["num_layers"], dirs, n, units[k], dtype=tdtype) for k in names}
     with torch_threads(threads):
         for batch in batches(lengths, batch_size, equal_lengths):
-            trace_batch(core, kind, cfg, encode, seqs, batch, lengths, offsets, out, tdtype)
+            trace_batch(core, kind, cfg, encode, seqs, batch, lengths, offsets, out, tdtype, table)
     inputs = np.concatenate(seqs) if seqs else np.zeros(0)
     codes, names_ = _label_codes(seqs, inputs, labels, n_tokens, vocab, lengths)
     states = {k: v.numpy() for k, v in out.items()}
@@ -182,12 +182,14 @@ def shipped_corpus(name: str, dtype=np.float16):
 
 
 def _parts(model):
-    """How a model reads a padded batch: (core, encode, n_tokens, vocab, input_size, equal).
+    """How a model reads a padded batch: (core, encode, n_tokens, vocab, input_size, equal, table).
 
     encode maps a padded batch (B, W) of ids or (B, W, F) of values to the core's input
     (B, W, F') in the core's dtype; for a loaded model of several recurrent groups (`load_model`)
     the groups below its top one (its `.core`) run first. equal: some module reads backwards, so
-    batches must not be padded.
+    batches must not be padded. table: (V, F') the core input of every token, for a token model
+    with no recurrent group below its core (its input at a step is then a function of the token
+    alone, so the batches are traced from ids), else None.
     """
     core = getattr(model, "core", model)
     if not isinstance(core, nn.RNNBase):
@@ -198,7 +200,7 @@ def _parts(model):
     dtype = core.weight_ih_l0.dtype
     if core is model:
         encode = lambda x: torch.as_tensor(x, dtype=dtype)  # noqa: E731
-        return core, encode, None, None, core.input_size, core.bidirectional
+        return core, encode, None, None, core.input_size, core.bidirectional, None
     below = list(getattr(model, "groups", [core]))[:-1]  # batch_first, as load_model makes them
     config = getattr(model, "config", None)
     embedding = getattr(model, "embedding", None) or getattr(model, "encoder", None)
@@ -215,7 +217,8 @@ def _parts(model):
             return h.to(dtype)
 
     equal = any(m.bidirectional for m in [*below, core])
-    return core, encode, n_tokens, getattr(config, "vocab", None), input_size, equal
+    table = encode(np.arange(n_tokens)[None])[0] if n_tokens and not below else None
+    return core, encode, n_tokens, getattr(config, "vocab", None), input_size, equal, table
 
 
 def _check_sequences(sequences, n_tokens, input_size, dtype) -> list[np.ndarray]:
@@ -235,9 +238,7 @@ def _check_sequences(sequences, n_tokens, input_size, dtype) -> list[np.ndarray]
                     f"sequence {k} has shape {a.shape} and dtype {a.dtype}; a token model "
                     "reads 1-D integer token ids (encode text with the task's encoder)"
                 )
-            if a.size and (a.min() < 0 or a.max() >= n_tokens):
-                raise ValueError(f"sequence {k} has ids outside 0..{n_tokens - 1} (the vocab)")
-            a = a.astype(np.int64)
+            a = a.astype(np.int64, copy=False)  # the id range is checked once for all, below
         else:
             a = a[:, None] if a.ndim == 1 and input_size == 1 else a
             if a.ndim != 2 or a.shape[1] != input_size or not np.issubdtype(a.dtype, np.number):
@@ -250,6 +251,11 @@ def _check_sequences(sequences, n_tokens, input_size, dtype) -> list[np.ndarray]
         if len(a) == 0:
             raise ValueError(f"sequence {k} is empty; drop it or give it at least one step")
         out.append(a)
+    if n_tokens:
+        ids = np.concatenate(out)
+        if ids.min() < 0 or ids.max() >= n_tokens:
+            k = next(k for k, a in enumerate(out) if a.min() < 0 or a.max() >= n_tokens)
+            raise ValueError(f"sequence {k} has ids outside 0..{n_tokens - 1} (the vocab)")
     return out
 
 

@@ -94,6 +94,33 @@ def test_token_model_corpus_matches_model_trace_and_labels():
     np.testing.assert_array_equal(ct.inputs, np.concatenate(ids))
 
 
+@pytest.mark.parametrize(
+    "core",
+    [
+        lambda: torch.nn.LSTM(3, 4, num_layers=2, batch_first=True),  # ids -> layer 0 looked up
+        lambda: torch.nn.GRU(3, 5, batch_first=True),  # ids -> table rows -> the fused kernel
+        lambda: torch.nn.LSTM(3, 4, bidirectional=True, batch_first=True),  # the full trace
+    ],
+)
+def test_token_models_read_from_ids_equal_their_traces(core):
+    """Token models are traced from ids (their inputs looked up per token): every core shape."""
+    from lstm_viz.loaded import LoadedModel
+
+    torch.manual_seed(3)
+    model = LoadedModel([core()], embedding=torch.nn.Embedding(12, 3))
+    rng = np.random.default_rng(8)
+    ids = [rng.integers(0, 12, int(t)) for t in rng.integers(1, 25, 9)]
+    ct = lstm_viz.corpus_trace(model, ids, batch_size=4, dtype=np.float32)
+    for i, x in enumerate(ids):
+        tr = model.trace(x)[0]
+        for name in ct.names:
+            for layer in range(ct.states[name].shape[0]):
+                for d in range(ct.states[name].shape[1]):
+                    np.testing.assert_allclose(
+                        ct.sequence(i, name, layer, d), tr.gate(name, layer, d), atol=2e-6
+                    )
+
+
 def test_loaded_model_of_two_groups_is_traced_at_its_top_group():
     from lstm_viz.loaded import LoadedModel
 
