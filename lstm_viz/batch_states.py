@@ -10,7 +10,7 @@ path here (the tests hold it to `lstm_viz.trace` on each sequence alone):
 - anything else (bidirectional, proj_size): the full `trace`.
 A token model whose input depends on the token alone is read from its ids: layer 0's input
 product is made once per vocabulary entry and looked up per step (for the shipped cue model,
-2,896 products instead of 235,000).
+2,934 products instead of one for each of its corpus's 234,751 steps).
 """
 
 from __future__ import annotations
