@@ -48,6 +48,15 @@ class ModelConfig:
             raise ValueError(f"unknown core {self.core!r}; choose one of {', '.join(CORES)}")
 
 
+def _embedding(n: int, dim: int) -> nn.Embedding:
+    """nn.Embedding(n, dim), but on the meta device (shape checks) without initialising it:
+    torch routes normal_ on meta through its Python reference kernels, whose first call imports
+    torch._dynamo (1.0-1.6 s here, the larger part of the app's first page)."""
+    if torch.empty(0).is_meta:
+        return nn.Embedding(n, dim, _weight=torch.empty(n, dim))
+    return nn.Embedding(n, dim)
+
+
 class SequenceModel(nn.Module):
     """encoder -> core -> head, with a prediction at every step."""
 
@@ -55,7 +64,7 @@ class SequenceModel(nn.Module):
         super().__init__()
         self.config = config
         if config.vocab:
-            self.encoder = nn.Embedding(len(config.vocab), config.embed_size)
+            self.encoder = _embedding(len(config.vocab), config.embed_size)
             core_in = config.embed_size
         else:
             self.encoder = nn.Linear(config.input_size, config.input_size)
