@@ -30,8 +30,15 @@ def _spread(values, this: float | None = None) -> dict:
 
 def _prop(hits, n, **extra) -> dict:
     lo, hi = stats.wilson(int(hits), int(n))
-    return {"kind": "proportion", "value": hits / n, "k": int(hits), "n": int(n), "lo": lo,
-            "hi": hi, **extra}  # fmt: skip
+    return {
+        "kind": "proportion",
+        "value": hits / n,
+        "k": int(hits),
+        "n": int(n),
+        "lo": lo,
+        "hi": hi,
+        **extra,
+    }
 
 
 def _corr(rows: np.ndarray) -> float:
@@ -55,12 +62,21 @@ def chars_claims(n_texts: int) -> dict:
     how = f"bootstrap over {n_texts} texts of {TEXT_CHARS} characters"
     for key, signal in (("quote", quote), ("bracket", depth)):
         x = tr.gate(m[f"{key}_state"])[:, :, m[f"{key}_unit"]]  # (texts, T)
-        rows = np.stack([_sums(x[b].astype(float), signal[b].astype(float)) for b in
-                         range(n_texts)])  # fmt: skip
+        rows = np.stack(
+            [_sums(x[b].astype(float), signal[b].astype(float)) for b in range(n_texts)]
+        )
         value, lo, hi = stats.bootstrap_ci(rows, _corr, **BOOT)
-        out[f"chars_lstm.{key}_r"] = {"kind": "r", "value": value, "lo": lo, "hi": hi,
-                                      "n": n_chars, "texts": n_texts, "method": how,
-                                      "unit": m[f"{key}_unit"], "state": m[f"{key}_state"]}  # fmt: skip
+        out[f"chars_lstm.{key}_r"] = {
+            "kind": "r",
+            "value": value,
+            "lo": lo,
+            "hi": hi,
+            "n": n_chars,
+            "texts": n_texts,
+            "method": how,
+            "unit": m[f"{key}_unit"],
+            "state": m[f"{key}_state"],
+        }
     space = np.array([[c == " " for c in t] for t in texts])  # (texts, T)
     bracket = np.array([[c in "()" for c in t] for t in texts])
     forget = tr.gate("forget")  # (texts, T, H)
@@ -76,10 +92,12 @@ def chars_claims(n_texts: int) -> dict:
     i, c = tr.gate("input")[:, :, unit], tr.gate("cell")[:, :, unit]
     has = [b for b in range(n_texts) if bracket[b].any()]
     here = lessons.moment(1).numbers
-    out["lesson.bracket_input_min"] = _spread([i[b][bracket[b]].min() for b in has],
-                                              here["i_bracket_min"])  # fmt: skip
-    out["lesson.bracket_input_other"] = _spread([i[b][~bracket[b]].mean() for b in has],
-                                                here["i_other"])  # fmt: skip
+    out["lesson.bracket_input_min"] = _spread(
+        [i[b][bracket[b]].min() for b in has], here["i_bracket_min"]
+    )
+    out["lesson.bracket_input_other"] = _spread(
+        [i[b][~bracket[b]].mean() for b in has], here["i_other"]
+    )
     out["lesson.bracket_input_open"] = _prop((i[bracket] >= 0.9).sum(), bracket.sum())
     r = [np.corrcoef(c[b], depth[b])[0, 1] for b in has]
     out["lesson.bracket_cell_r"] = _spread(r, lessons.moment(2).numbers["r"])
@@ -87,13 +105,21 @@ def chars_claims(n_texts: int) -> dict:
     unit = lessons.moment(8).unit
     f = forget[:, :, unit]
     out["lesson.space_forget_below_0.02"] = _prop((f[space] < 0.02).sum(), space.sum())
-    out["lesson.space_forget_max"] = {"kind": "max", "value": float(f[space].max()),
-                                      "n": int(space.sum())}  # fmt: skip
+    out["lesson.space_forget_max"] = {
+        "kind": "max",
+        "value": float(f[space].max()),
+        "n": int(space.sum()),
+    }
     rows = np.stack([[f[b][~space[b]].sum(), (~space[b]).sum()] for b in range(n_texts)])
     est = stats.bootstrap_ci(rows, lambda r: float(r[:, 0].sum() / r[:, 1].sum()), **BOOT)
-    out["lesson.space_forget_other_mean"] = {"kind": "mean", "value": est[0], "lo": est[1],
-                                             "hi": est[2], "n": int((~space).sum()),
-                                             "method": how}  # fmt: skip
+    out["lesson.space_forget_other_mean"] = {
+        "kind": "mean",
+        "value": est[0],
+        "lo": est[1],
+        "hi": est[2],
+        "n": int((~space).sum()),
+        "method": how,
+    }
     return out
 
 
@@ -106,8 +132,16 @@ def _towns(rng, n: int, filler: int) -> list[dict]:
         others = [t for t in cue.TOWNS if cue.TOWNS[t] != answer]
         same = [t for t in cue.TOWNS if cue.TOWNS[t] == answer and t != tokens[at]]
         full = tokens + [answer] + suffix
-        out.append(dict(tokens=full, at=at, q=len(tokens) - 1, answer=answer,
-                        other=others[rng.integers(len(others))], same=same[rng.integers(len(same))]))  # fmt: skip
+        out.append(
+            dict(
+                tokens=full,
+                at=at,
+                q=len(tokens) - 1,
+                answer=answer,
+                other=others[rng.integers(len(others))],
+                same=same[rng.integers(len(same))],
+            )
+        )
     return out
 
 
@@ -178,16 +212,19 @@ def cue_lessons(rng, n: int) -> dict:
 def corpus_claims() -> dict:
     """The README's "Ask the whole corpus" counts, with n and Wilson intervals: over the whole
     fixed held-out corpora (`scripts/corpus_findings.py` makes the same selections)."""
-    import lstm_viz
     from corpus_findings import _all_inside, _cover, quote_spans
+
+    import lstm_viz
     from lstm_viz.corpus import shipped_corpus
 
     corpus, ct = shipped_corpus("chars_lstm")
     inside = chars.inside_quotes("".join(corpus.info["text"]))
     seq, (a, b) = next(
-        (i, span) for i, text in enumerate(corpus.info["text"]) for span in quote_spans(text)
+        (i, span)
+        for i, text in enumerate(corpus.info["text"])
+        for span in quote_spans(text)
         if span[1] - span[0] >= 15 and span[0] > 0 and span[1] + 1 < len(text)
-    )  # fmt: skip
+    )
     out = {"corpus.chars_inside_quotes": _prop(inside.sum(), inside.size)}
     for thr in (0.0, 0.03, 0.05):
         p = lstm_viz.propose_units(ct, a, b, thr, sequence=seq)
@@ -202,13 +239,20 @@ def corpus_claims() -> dict:
     cue_at, query = np.array(corpus.info["cue"]), np.array(corpus.info["query"])
     answer, gap = np.array(corpus.info["answer"], dtype=object), np.array(corpus.info["gap"])
     seq = int(np.argmax((answer == "He") & (gap >= 100)))
-    p = lstm_viz.propose_units(ct, int(cue_at[seq]) + 1, int(query[seq]), 1.0, sequence=seq,
-                               name="cell", before=1, after=0)  # fmt: skip
+    p = lstm_viz.propose_units(
+        ct, int(cue_at[seq]) + 1, int(query[seq]), 1.0, sequence=seq, name="cell", before=1, after=0
+    )
     top = lstm_viz.match(ct, p, name="cell", top=20)
     cover = [_cover(m, cue_at, query) for m in top.matches]
     mean, lo, hi = stats.t_interval(cover)
-    out["corpus.cue_top20_cover"] = {"kind": "mean", "value": mean, "lo": lo, "hi": min(hi, 1.0),
-                                     "n": len(cover), "method": "Student's t over the 20"}  # fmt: skip
+    out["corpus.cue_top20_cover"] = {
+        "kind": "mean",
+        "value": mean,
+        "lo": lo,
+        "hi": min(hi, 1.0),
+        "n": len(cover),
+        "method": "Student's t over the 20",
+    }
     return out
 
 

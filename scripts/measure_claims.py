@@ -2,6 +2,7 @@
 lessons state, on fresh samples, each with its sample size n and a 95% interval (issue 15).
 
     python scripts/measure_claims.py            # writes lstm_viz/data/claims.json, prints rows
+    python scripts/measure_claims.py --readme   # ... and writes the README's tables
     python scripts/measure_claims.py --quick    # n / 10 everywhere: a smoke run, writes nothing
 
 Fresh means drawn from seeds no training batch or evaluation set uses: every sample here comes
@@ -30,6 +31,8 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # the repo (lstm_viz, bench) and this folder
 
+import claims_examples  # noqa: E402  (the second half of the measurements, beside this file)
+
 from lstm_viz import compare, stats  # noqa: E402
 from lstm_viz.claims import PATH  # noqa: E402
 from lstm_viz.inputs import text_input  # noqa: E402
@@ -37,8 +40,6 @@ from lstm_viz.interventions import Clamp  # noqa: E402
 from lstm_viz.models import load_shipped, shipped_metrics  # noqa: E402
 from lstm_viz.tasks import adding, cue  # noqa: E402
 from lstm_viz.trace import trace  # noqa: E402
-
-import claims_examples  # noqa: E402  (the second half of the measurements, beside this file)
 
 SEED = 15_000_015  # issue 15; used only as the first word of two-word seeds
 CHUNK = 400  # sequences traced at once (the trace keeps every gate: memory grows with it)
@@ -51,14 +52,28 @@ def rng(tag: int) -> np.random.Generator:
 
 def proportion(k: int, n: int, **extra) -> dict:
     lo, hi = stats.wilson(int(k), int(n))
-    return {"kind": "proportion", "value": k / n, "k": int(k), "n": int(n), "lo": lo, "hi": hi,
-            **extra}  # fmt: skip
+    return {
+        "kind": "proportion",
+        "value": k / n,
+        "k": int(k),
+        "n": int(n),
+        "lo": lo,
+        "hi": hi,
+        **extra,
+    }
 
 
 def estimate(kind: str, est: tuple[float, float, float], n: int, method: str, **extra) -> dict:
     value, lo, hi = est
-    return {"kind": kind, "value": value, "lo": lo, "hi": hi, "n": int(n), "method": method,
-            **extra}  # fmt: skip
+    return {
+        "kind": kind,
+        "value": value,
+        "lo": lo,
+        "hi": hi,
+        "n": int(n),
+        "method": method,
+        **extra,
+    }
 
 
 def chance_of(answer: np.ndarray) -> float:
@@ -112,9 +127,11 @@ def forget_closed(lstm, n: int) -> dict:
     return {
         "cue_lstm.forget_open.gap100": proportion((plain.argmax(-1) == answer).sum(), n),
         "cue_lstm.forget_closed.gap100": proportion(
-            (closed.argmax(-1) == answer).sum(), n, chance=chance_of(answer),
+            (closed.argmax(-1) == answer).sum(),
+            n,
+            chance=chance_of(answer),
             right_kind=float(kinds_kept),
-        ),  # fmt: skip
+        ),
     }
 
 
@@ -142,13 +159,17 @@ def forget_closed_short(lstm, n: int) -> dict:
     return {
         "cue_lstm.forget_closed.short": proportion(right.sum(), n, chance=CHANCE_NAME),
         "cue_lstm.forget_closed.short.p_right": {
-            "kind": "spread", **stats.spread(p[np.arange(n), answer]),
+            "kind": "spread",
+            **stats.spread(p[np.arange(n), answer]),
         },
         "cue_lstm.forget_closed.martha": {
-            "kind": "example", "before": float(p0[she]), "after": float(p1[she]),
-            "said_before": cue.ANSWERS[int(p0.argmax())], "said_after": cue.ANSWERS[int(p1.argmax())],
+            "kind": "example",
+            "before": float(p0[she]),
+            "after": float(p1[she]),
+            "said_before": cue.ANSWERS[int(p0.argmax())],
+            "said_after": cue.ANSWERS[int(p1.argmax())],
         },
-    }  # fmt: skip
+    }
 
 
 def memory_cells(lstm, n: int, n_curve: int) -> dict:
@@ -180,14 +201,23 @@ def memory_cells(lstm, n: int, n_curve: int) -> dict:
     how = "bootstrap over sentences"
     out = {
         "cue_lstm.eta2.first": estimate(
-            "eta2", stats.bootstrap_ci(rows, lambda r: eta2(r, ranked[0]), **boot), n, how,
-            unit=ranked[0]),
+            "eta2",
+            stats.bootstrap_ci(rows, lambda r: eta2(r, ranked[0]), **boot),
+            n,
+            how,
+            unit=ranked[0],
+        ),
         "cue_lstm.eta2.last": estimate(
-            "eta2", stats.bootstrap_ci(rows, lambda r: eta2(r, ranked[-1]), **boot), n, how,
-            unit=ranked[-1]),
+            "eta2",
+            stats.bootstrap_ci(rows, lambda r: eta2(r, ranked[-1]), **boot),
+            n,
+            how,
+            unit=ranked[-1],
+        ),
         "cue_lstm.mean_forget.gap": estimate(
-            "mean", stats.bootstrap_ci(rows, mean_forget, **boot), n, how),
-    }  # fmt: skip
+            "mean", stats.bootstrap_ci(rows, mean_forget, **boot), n, how
+        ),
+    }
     ids, query, answer, at = cue.make_batch(rng(5), n_curve, 100)
     for k in (3, 6, 10, 16, 32):
         units = ranked[:k]
@@ -216,8 +246,14 @@ def free_sentences(models: dict, n: int) -> dict:
             x = text_input(m, text).x
             q = cue.query_step(cue.read_text(text).tokens)
             p = torch.softmax(m(torch.as_tensor(x)[None])[0, q].detach(), -1).numpy()
-            got.append({"text": text[:40], "want": want, "said": cue.ANSWERS[int(p.argmax())],
-                        "p": float(p.max())})  # fmt: skip
+            got.append(
+                {
+                    "text": text[:40],
+                    "want": want,
+                    "said": cue.ANSWERS[int(p.argmax())],
+                    "p": float(p.max()),
+                }
+            )
         out[f"{name}.typed"] = {"kind": "examples", "n": len(got), "sentences": got}
     return out
 
@@ -227,7 +263,7 @@ def adding_mse(n: int) -> dict:
     """Test MSE at T = 50 of the shipped adding models and of always answering 1.0."""
     x, y, _ = adding.make_batch(rng(7), n, 50)
     out, how = {}, "Student's t over sequences"
-    for name, title in {**compare.ADDING_MODELS, "always_1": "always 1.0"}.items():
+    for name in {**compare.ADDING_MODELS, "always_1": "always 1.0"}:
         pred = (
             np.full(n, adding.BASELINE_GUESS)
             if name == "always_1"
@@ -240,6 +276,7 @@ def adding_mse(n: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="n / 10; print, write nothing")
+    parser.add_argument("--readme", action="store_true", help="also write the README's tables")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     div = 10 if args.quick else 1
@@ -270,9 +307,11 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.quick:
         PATH.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
         print(f"wrote {PATH}", file=sys.stderr)
-    import claims_readme  # the README's rows, worded from the record just made
+    import claims_readme  # the README's tables, made from the record just written
 
     print(claims_readme.rows(record))
+    if args.readme and not args.quick:
+        print(f"README tables written: {claims_readme.write_readme(record)}", file=sys.stderr)
     return record
 
 
