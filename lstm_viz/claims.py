@@ -64,6 +64,12 @@ def evidence(key: str, digits: int = 1) -> str:
     return f"{value(key, digits)} ({interval(key, digits)}, {count(c['n'])})"
 
 
+def count_of(key: str, digits: int = 1) -> str:
+    """'200 of 200 (95% CI 98.1–100%)': a proportion as counts, with its interval."""
+    c = get(key)
+    return f"{c['k']:,} of {c['n']:,} ({interval(key, digits)})"
+
+
 def at_chance(key: str) -> bool:
     """Whether a proportion's interval covers its chance level."""
     c = get(key)
