@@ -245,7 +245,7 @@ def evidence() -> dict[str, str]:
         clamp_curve=curve,
         clamp_k_flipped=ev("lesson.clamp_k_flipped"),
         clamp_k_spread=sp("lesson.clamp_k_p_right", 3).split(" over ")[0],
-        rnn_sentences=f"{rnn['n']:,} fresh town sentences, {rnn['gap']} steps from town to question",
+        rnn_sentences=f"{rnn['n']:,} fresh town sentences, {rnn['gap']} steps from town to query",
         rnn_closest=sp("lesson.rnn_closest", 2).split(" over ")[0],
         rnn_swapped=ev("lesson.rnn_swapped_right"),
         rnn_gap100=ev("cue_rnn_tanh.accuracy.gap100", 2),
