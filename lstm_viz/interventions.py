@@ -25,6 +25,17 @@ class Clamp:
 
     direction=None clamps every direction of a bidirectional layer. Sigmoid gates accept values in
     0..1 and tanh gates -1..1: outside that range the network could never produce the value.
+
+    Several clamps in one call combine, with this precedence where they overlap:
+    - a later clamp of the same name wins (`[Clamp("forget", 0.5), Clamp("forget", 1.0,
+      steps=[4])]` holds the forget gate at 1.0 at step 4 and 0.5 elsewhere);
+    - a state clamp wins over a gate clamp: a clamped `"cell"` replaces f·c(t-1) + i·g whatever
+      the forget, input or candidate clamps made of it, and a clamped `"hidden"` replaces
+      o·tanh(c) (GRU: (1 - z)·n + z·h(t-1)). The trace still shows each gate at its own clamped
+      value; the state's value is what flows on.
+    `steps` are always in the input's original time, also for the backward direction of a
+    bidirectional layer (`direction=1`), which reads the steps from last to first: `steps=[5]`
+    there clamps the step that reads x[5], and steps after 5 (read earlier) are unchanged.
     """
 
     name: str

@@ -46,7 +46,9 @@ def trace(
     x: (T, input_size) for one sequence, or 3-D for a batch in the module's layout (honouring
     batch_first); then every array in the trace gains a leading batch axis.
     state: initial state as the module takes it: (h0, c0) for an LSTM, h0 for GRU / RNN.
-    interventions: Clamps applied inside the recurrence (see `lstm_viz.Clamp`).
+    interventions: Clamps applied inside the recurrence (see `lstm_viz.Clamp`). Where clamps
+        overlap, a later clamp of the same name wins and a state clamp ("cell", "hidden") wins
+        over a gate clamp; steps are in original time in both directions.
     labels: one string per step (e.g. the tokens), kept with the trace.
     """
     kind = module_kind(module)

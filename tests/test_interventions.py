@@ -304,3 +304,65 @@ def test_steps_given_as_a_generator_are_kept():
     tr1 = lstm_viz.trace(lstm(), torch.randn(5, 3), interventions=[c])
     tr2 = lstm_viz.trace(lstm(), torch.randn(5, 3), interventions=[c])
     assert tr1.clamped("forget")[:3].all() and tr2.clamped("forget")[:3].all()
+
+
+# ---- precedence and backward time, as the API docs state them (issue 15) ----------------------
+
+
+@pytest.mark.parametrize("later", [0.9, 0.1])
+def test_a_later_clamp_of_the_same_name_wins_where_they_overlap(later):
+    net = lstm(seed=5)
+    x = torch.randn(8, 3)
+    clamps = [
+        Clamp("forget", 0.5, units=[1], steps=range(2, 6)),
+        Clamp("forget", later, units=[1], steps=[4]),
+    ]
+    tr = lstm_viz.trace(net, x, interventions=clamps)
+    f = tr.gate("forget")[:, 1]
+    np.testing.assert_array_equal(f[[2, 3, 5]], np.float32(0.5))
+    assert f[4] == np.float32(later)
+    # the cell follows the later value: c(4) = later * c(3) + i(4) * g(4), by hand
+    i, g, c = tr.gate("input")[:, 1], tr.gate("candidate")[:, 1], tr.gate("cell")[:, 1]
+    assert c[4] == pytest.approx(later * c[3] + i[4] * g[4], abs=1e-6)
+    # and the other order: the earlier-listed 0.5 loses nowhere it overlaps
+    swapped = lstm_viz.trace(net, x, interventions=clamps[::-1]).gate("forget")[:, 1]
+    assert swapped[4] == np.float32(0.5)
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_state_clamp_wins_over_a_gate_clamp_by_hand(order):
+    net = lstm(seed=6)
+    x = torch.randn(7, 3)
+    clamps = [Clamp("cell", 0.5, units=[2], steps=[3]), Clamp("forget", 0.0, units=[2], steps=[3])]
+    tr = lstm_viz.trace(net, x, interventions=clamps[::order])
+    f, i, g, o = (tr.gate(n)[:, 2] for n in ("forget", "input", "candidate", "output"))
+    c, h = tr.gate("cell")[:, 2], tr.gate("hidden")[:, 2]
+    assert f[3] == 0.0  # the gate shows its own clamp ...
+    assert c[3] == np.float32(0.5)  # ... but the cell is the state clamp's value, not i * g
+    assert h[3] == pytest.approx(o[3] * np.tanh(0.5), abs=1e-6)
+    assert c[4] == pytest.approx(f[4] * 0.5 + i[4] * g[4], abs=1e-6)  # and 0.5 flows on
+    torch.manual_seed(7)
+    gru = torch.nn.GRU(3, 4).eval()
+    both = [Clamp("hidden", 0.3, units=[0], steps=[2]), Clamp("update", 1.0, units=[0], steps=[2])]
+    tr = lstm_viz.trace(gru, x, interventions=both[::order])
+    assert tr.gate("update")[2, 0] == 1.0
+    # update 1 alone would keep h(1); the hidden clamp wins
+    assert tr.gate("hidden")[2, 0] == np.float32(0.3) != tr.gate("hidden")[1, 0]
+
+
+def test_steps_of_a_backward_clamp_are_in_original_time():
+    net = lstm(seed=8, bidirectional=True)
+    x = torch.randn(10, 3)
+    base = lstm_viz.trace(net, x)
+    tr = lstm_viz.trace(net, x, interventions=[Clamp("forget", 0.0, direction=1, steps=[5])])
+    f, i, g = (tr.gate(n, direction=1) for n in ("forget", "input", "candidate"))
+    assert (f[5] == 0).all() and tr.clamped("forget", direction=1)[5].all()
+    assert not tr.clamped("forget", direction=1)[[4, 6]].any()
+    # the backward pass reads steps 9, 8, ..., 0: steps 6..9 come before the clamp and are
+    # untouched; at step 5 the cell forgets c(6) and keeps only i * g; steps 0..4 follow from it
+    np.testing.assert_array_equal(
+        tr.gate("cell", direction=1)[6:], base.gate("cell", direction=1)[6:]
+    )
+    np.testing.assert_allclose(tr.gate("cell", direction=1)[5], i[5] * g[5], atol=1e-6)
+    assert not np.allclose(tr.gate("cell", direction=1)[:5], base.gate("cell", direction=1)[:5])
+    np.testing.assert_array_equal(tr.gate("cell", direction=0), base.gate("cell", direction=0))

@@ -13,7 +13,7 @@ from conftest import place, run  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from lstm_viz import compare, lessons  # noqa: E402
-from lstm_viz.models import load_shipped  # noqa: E402
+from lstm_viz.models import load_shipped, shipped_metrics  # noqa: E402
 from lstm_viz.tasks import cue  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -62,6 +62,9 @@ def test_forecast_switch_controls_and_from_step(app):
     # the live one-step RMSEs on the held-out tail equal the recorded ones
     assert table.iloc[0, 1] == pytest.approx(15.11404, abs=1e-4)
     assert table.iloc[1, 1] == pytest.approx(30.34565, abs=1e-4)
+    recorded = shipped_metrics("forecast_sunspots_lstm")  # each score says its n
+    assert f"(n = {recorded['test_steps']:,} steps)" in table.columns[1]
+    assert f"n = {recorded['multistep_launches']} launches" in table.columns[2]
     at.slider(key="lv_fc_start_forecast_sunspots_lstm").set_value(200)
     at.slider(key="lv_fc_horizon_forecast_sunspots_lstm").set_value(30)
     at.toggle(key="lv_fc_whole_forecast_sunspots_lstm").set_value(True)

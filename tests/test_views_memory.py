@@ -17,6 +17,7 @@ from conftest import charts, errors, markdown, run  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import lstm_viz  # noqa: E402
+from lstm_viz import claims  # noqa: E402
 from lstm_viz.tasks import cue  # noqa: E402
 from lstm_viz.ui import loaders  # noqa: E402
 from lstm_viz.ui.analysis_cache import answer_step, cue_step  # noqa: E402
@@ -179,6 +180,9 @@ def test_intervene_every_control(app):
         "<b>hidden: after − before</b>",
     ]
     assert any(t.get("name", "").endswith("clamped") for t in diff["data"])  # x marks
+    # the suggested experiment carries the shipped model's recorded evidence, n and interval
+    shown = "\n".join(c.value for c in at.caption)
+    assert claims.versus_chance("cue_lstm.forget_closed.gap100") in shown and "n = 5,000" in shown
     at.radio(key="lv_iv_exp_units").set_value("memory")
     run(at)
     at.button(key="lv_iv_exp_hold").click()

@@ -95,8 +95,10 @@ def _rmse_table(entry: dict, pred: np.ndarray, start: int, paths: dict) -> dict:
     h = extra["horizon"]
     return {
         "": ["LSTM", "persistence (last value)", f"seasonal naive (season {season})"],
-        "one-step RMSE, held-out tail": [round(x, 4) for x in one],
-        f"multi-step RMSE, H={h} (recorded at training)": [
+        # n beside each score (issue 15): the tail's steps, the recorded forecasts' launches
+        f"one-step RMSE, held-out tail (n = {len(v) - tail:,} steps)": [round(x, 4) for x in one],
+        f"multi-step RMSE, H={h} (recorded at training, n = "
+        f"{m.get('multistep_launches', '?')} launches)": [
             None if x is None else round(x, 4) for x in multi
         ],
         f"this forecast, {known} known steps": [None if x is None else round(x, 4) for x in here],

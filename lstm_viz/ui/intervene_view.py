@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import cells, figures
+from lstm_viz import cells, claims, figures
 from lstm_viz.limits import MAX_STATE_CLAMP
 from lstm_viz.models import SequenceModel, shipped_metrics
 from lstm_viz.ui import gates, state
@@ -161,6 +161,14 @@ def _suggestions(src, tr, trace_id: str, layer: int, step: int) -> None:
             "Watch the answer step: with every forget gate shut the cell restarts at each step, "
             "so the name can only survive in the hidden state. If shutting the memory units "
             "alone barely moves the answer, the name is held by many units together."
+        )
+    if src.model_key == "cue_lstm" and cue is not None:
+        # the shipped model's recorded evidence (scripts/measure_claims.py), not this input's
+        st.caption(
+            "Measured on fresh sentences: every forget gate shut after the cue leaves this model "
+            f"{claims.versus_chance('cue_lstm.forget_closed.gap100')} at gap 100, and "
+            f"{claims.versus_chance('cue_lstm.forget_closed.short')} on short name sentences. "
+            "One sentence can land either way: watch the answer step."
         )
 
 
