@@ -114,7 +114,6 @@ def decades_per_step(sal: np.ndarray, first: int, last: int) -> float:
     return float(np.polyfit(s, logs, 1)[0]) if len(s) > 1 else 0.0
 
 
-
 # ---- one protocol for gradient comparisons: this sentence, and fresh ones at its gap ----------
 
 GRADIENT_N = 100  # fresh sentences per gap behind every gradient comparison (issue 15: >= 40)
@@ -191,6 +190,7 @@ def gradient_reading(here: dict[str, float], back: int, spread: GradientSpread) 
         f"(this sentence's order: {mine} of {spread.n}). Answered right there: {right} "
         f"of {spread.n}."
     )
+
 
 @torch.no_grad()
 def accuracy_by_answer(model: SequenceModel, gap: int, n: int = HELDOUT_N) -> dict[str, dict]:

@@ -287,9 +287,7 @@ def gradient_vanishes() -> Moment:
     nums["reading"] = compare.gradient_reading(here, q - at, spread)
     marks = _named(tr.labels, at, q)
     extra = {"spread": spread, "here": here}
-    return Moment(
-        at, None, nums, lines, "|gradient| (log scale)", True, tr, preds, extra, marks
-    )
+    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds, extra, marks)
 
 
 # ---- why the forget gate closes (issue 17: the gate's formula, term by term) -----------------

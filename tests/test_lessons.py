@@ -177,7 +177,8 @@ def test_gradient_statement_holds_on_every_sentence_it_is_shown_for():
     # one protocol: the stop's spread is the compare view's at the same gap (same cached object)
     ex = lessons.example("cue_rnn_tanh", 2)
     assert ex.name.endswith(f"(gap {n['gap']})") and spread is compare.gradient_spread(n["gap"])
-    assert m.trace.labels[at] == n["word"] and n["back"] == m.trace.labels.index(n["answer"]) - 1 - at
+    assert m.trace.labels[at] == n["word"]
+    assert n["back"] == m.trace.labels.index(n["answer"]) - 1 - at
     # the values quoted are lstm_viz.saliency's, one sentence at a time, in float64
     k = cue.ANSWERS.index(n["answer"])
     for name, title in compare.CUE_MODELS.items():

@@ -3,7 +3,9 @@ answers, the saliency of each answer over the input, and the recorded accuracy a
 
 The view builds its own input (the sidebar's is not used): a cue, `gap` filler tokens, the query.
 Every sentence of reading below the charts is made from the numbers shown, so it says what this
-input and the recorded tables show, whichever way that goes.
+input and the recorded tables show, whichever way that goes. The gradient at the cue is read in
+`compare.gradient_reading`'s words (lesson stop 8 uses them too): its value on this sentence and,
+beside it, its spread over fresh sentences at the same gap.
 """
 
 from __future__ import annotations
