@@ -8,7 +8,7 @@ lstm_viz.gate_terms(tr, lstm, "forget", unit=3, step=10)   # why it took that va
 model = lstm_viz.load_model("my_model.keras")  # or a PyTorch state_dict; print(model.summary)
 """
 
-from lstm_viz.analysis import retention, saliency, saturation, unit_search
+from lstm_viz.analysis import NullBand, retention, saliency, saturation, unit_null, unit_search
 from lstm_viz.corpus import CorpusTrace, corpus_trace
 from lstm_viz.explorer import show, trace_html
 from lstm_viz.gate_terms import GateDrivers, GateTerms, gate_drivers, gate_terms
@@ -29,6 +29,7 @@ __all__ = [
     "GateTerms",
     "LoadedModel",
     "LSTMTrace",
+    "NullBand",
     "corpus_trace",
     "gate_drivers",
     "gate_terms",
@@ -45,5 +46,6 @@ __all__ = [
     "trace",
     "trace_html",
     "trace_model",
+    "unit_null",
     "unit_search",
 ]

@@ -6,7 +6,9 @@
   (gradient norms; the "connectivity" view of Distill's "Visualizing memorization in RNNs");
 - saturation: per unit, how often a sigmoid gate sits below 0.1 or above 0.9
   (Karpathy, Johnson & Fei-Fei 2015, "Visualizing and understanding recurrent networks");
-- unit_search: units ranked by correlation with a per-step signal the user gives.
+- unit_search: units ranked by correlation with a per-step signal the user gives;
+- unit_null: how large the best |r| of that search gets by chance on the same input (the signal
+  shifted circularly), whether the signal is just time passing, and when the input is too short.
 """
 
 from __future__ import annotations
@@ -101,6 +103,75 @@ def unit_search(
     r = np.where(spread > 0, (centred * s[:, None]).mean(axis=0) / np.maximum(spread, 1e-300), 0.0)
     order = np.argsort(-np.abs(r), kind="stable")
     return [(int(u), float(r[u])) for u in order]
+
+
+SELF_R = 0.5  # a shift whose signal still correlates with the signal beyond this is not chance
+MIN_SHIFTS = 20  # fewer usable shifts than this: the input is too short to tell
+TIME_R = 0.9  # |r| of the signal with the step index from which it is "time passing"
+
+
+class NullBand(NamedTuple):
+    """How large the best |r| of `unit_search` gets by chance, for one signal on one input."""
+
+    band: float  # the `quantile` of `maxima` (nan when too short): beat it to beat chance
+    maxima: np.ndarray  # (S,) the best |r| over the units, the signal shifted by each of `shifts`
+    shifts: np.ndarray  # (S,) the circular shifts used (steps)
+    quantile: float  # e.g. 0.95
+    usable: int  # how many of the T - 1 shifts leave a signal unlike itself (|r| <= SELF_R)
+    time_r: float  # Pearson r of the signal with the step index on this input
+    drifts: bool  # |time_r| >= TIME_R: the signal is mostly time passing on this input
+    too_short: bool  # usable < MIN_SHIFTS: chance cannot be told from a unit on this input
+
+
+def unit_null(
+    tr: LSTMTrace,
+    signal,
+    names: tuple[str, ...] | None = None,
+    layer: int = 0,
+    direction: int = 0,
+    batch: int = 0,
+    quantile: float = 0.95,
+    max_shifts: int = 200,
+) -> NullBand:
+    """The chance band of a unit search: the signal shifted circularly by s steps keeps its
+    shape (how often and how long it is on) but no longer lines up with the input, so the best
+    |r| over the units (`names`, default cell and hidden where traced) against the shifted
+    signal is what chance gives on this input, with these units. Shifts that leave the signal
+    like itself (|r| > SELF_R with the unshifted one, e.g. a period of a periodic signal) are
+    left out; up to `max_shifts` of the rest, evenly spread, are used.
+
+    Rules (stated in `NullBand`): the input is too short to tell when fewer than MIN_SHIFTS
+    shifts are usable (band = nan); the signal is time passing when |r| with the step index is
+    at least TIME_R, since then any unit that drifts steadily scores like it.
+    """
+    names = names or tuple(n for n in ("cell", "hidden") if n in tr.names)
+    if not 0 < quantile < 1 or whole_number(max_shifts, "max_shifts") < 1:
+        raise ValueError(f"quantile={quantile}, max_shifts={max_shifts}: use 0 < q < 1, >= 1")
+    signal = np.asarray(signal, dtype=np.float64)
+    for name in names:
+        unit_search(tr, signal, name, layer, direction, batch)  # the same checks, same message
+    values = np.hstack([_one(tr, n, layer, direction, batch) for n in names]).astype(np.float64)
+    T = tr.steps
+    z = (signal - signal.mean()) / signal.std()
+    spread = values.std(axis=0)
+    vz = np.where(spread > 0, (values - values.mean(0)) / np.maximum(spread, 1e-300), 0.0)
+    # r of the signal with itself shifted by s, for every s at once (circular autocorrelation)
+    self_r = np.fft.irfft(np.abs(np.fft.rfft(z)) ** 2, n=T) / T  # (T,)
+    ok = np.flatnonzero(np.abs(self_r[1:]) <= SELF_R) + 1
+    shifts = ok[
+        np.unique(np.linspace(0, len(ok) - 1, min(max_shifts, len(ok))).round().astype(int))
+    ]
+    maxima = np.empty(len(shifts))
+    steps = np.arange(T)
+    for k0 in range(0, len(shifts), 32):  # (32, T) shifted signals at a time: bounded memory
+        rolled = z[(steps[None, :] - shifts[k0 : k0 + 32, None]) % T]  # np.roll for each shift
+        maxima[k0 : k0 + 32] = np.abs(rolled @ vz / T).max(axis=1)
+    time_r = float(np.corrcoef(signal, steps)[0, 1])
+    too_short = len(ok) < MIN_SHIFTS
+    band = float("nan") if too_short else float(np.quantile(maxima, quantile))
+    return NullBand(
+        band, maxima, shifts, quantile, len(ok), time_r, abs(time_r) >= TIME_R, too_short
+    )
 
 
 def saliency(

@@ -170,14 +170,16 @@ LESSONS = [
         "cue_rnn_tanh",
         2,
         "hidden",
-        "How strongly does the answer at the question depend on '{word}', {gap} steps back? The "
-        "saliency (size of the gradient of the answer with respect to each input, in float64) "
-        "at '{word}': {lstm_cue:.1e} for the LSTM, {gru_cue:.1e} for the GRU, {rnn_cue:.1e} for "
-        "the plain RNN. Going back in time the RNN's gradient loses {rnn_rate:.2f} powers of ten "
-        "per step, the LSTM's {lstm_rate:.3f} and the GRU's {gru_rate:.3f}. All three still "
-        "answer {answer} (p ≥ {p_min:.4f}): a vanished gradient is not a forgotten cue. It says "
-        "the gradient could hardly have taught the RNN this gap; it was trained on gaps up to "
-        "50, and the bit it keeps in h still carries across these {gap} steps.",
+        "How strongly does the answer at the question depend on '{word}'? Measure the "
+        "saliency: the size of the gradient of the answer with respect to each input, in "
+        "float64. {reading} Going back in time, on this sentence the RNN's gradient loses "
+        "{rnn_rate:.2f} powers of ten per step, the LSTM's {lstm_rate:.3f} and the GRU's "
+        "{gru_rate:.3f} (medians over the {n}: {rnn_rate_median:.2f}, {lstm_rate_median:.3f} "
+        "and {gru_rate_median:.3f}). All three still answer {answer} here (p ≥ {p_min:.4f}): a "
+        "vanished gradient is not a forgotten cue. It says the gradient could hardly have taught "
+        "the RNN this gap; it was trained on gaps up to 50, and the bit it keeps in h still "
+        "carries across these {back} steps. RNN vs GRU vs LSTM, set to a gap of {gap}, shows "
+        "the same spread beside any sentence you build.",
         gradient_vanishes,
     ),
     Lesson(

@@ -259,24 +259,35 @@ def rnn_keeps_towns() -> Moment:
     return Moment(at, None, nums, lines, ylabel, True, tr, preds, marks=marks)
 
 
+GRADIENT_GAP = 100  # filler words in cue.examples()'s generated sentences (the stop's input)
+
+
 def gradient_vanishes() -> Moment:
+    """The gradient of the answer at the cue on the stop's sentence, and its spread over fresh
+    sentences at the same gap: `compare`'s one protocol, in the compare view's words."""
     tr, preds = _trace("cue_rnn_tanh", 2)
     at, q = _cue_steps(tr.labels)
     answer = cue.CUE_ANSWER[tr.labels[at]]
     ids = example("cue_rnn_tanh", 2).x
-    lines, nums = {}, dict(word=tr.labels[at], answer=answer, gap=q - at)
+    spread = compare.gradient_spread(GRADIENT_GAP)
+    lines, here = {}, {}
+    nums = dict(word=tr.labels[at], answer=answer, back=q - at, gap=GRADIENT_GAP, n=spread.n)
     for name, title in compare.CUE_MODELS.items():
         sal = compare.answer_saliency(compare.float64_copy(model(name)), ids, q, answer)
         core = model(name).config.core
-        key = "rnn" if core == "rnn_tanh" else core  # the text quotes rnn_cue, gru_cue, lstm_cue
+        key = "rnn" if core == "rnn_tanh" else core  # the text quotes rnn_rate, gru_rate, ...
         lines[title] = np.where(np.arange(len(sal)) <= q, sal, np.nan)  # nothing after q
+        here[title] = float(sal[at])
         nums[f"{key}_cue"] = float(sal[at])
         nums[f"{key}_rate"] = compare.decades_per_step(sal, at + 1, q - 1)
+        nums[f"{key}_rate_median"] = float(np.median(spread.rate[title]))
         probs = compare.answer_probs(model(name), ids, q)
         nums[f"{key}_p"] = float(probs[cue.ANSWERS.index(answer)])
     nums["p_min"] = min(nums["rnn_p"], nums["gru_p"], nums["lstm_p"])
+    nums["reading"] = compare.gradient_reading(here, q - at, spread)
     marks = _named(tr.labels, at, q)
-    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds, marks=marks)
+    extra = {"spread": spread, "here": here}
+    return Moment(at, None, nums, lines, "|gradient| (log scale)", True, tr, preds, extra, marks)
 
 
 # ---- why the forget gate closes (issue 17: the gate's formula, term by term) -----------------

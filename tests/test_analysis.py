@@ -7,6 +7,7 @@ import torch
 import lstm_viz
 from lstm_viz import Clamp
 from lstm_viz.models import ModelConfig, SequenceModel
+from lstm_viz.tasks import chars, cue
 
 
 @pytest.fixture
@@ -150,3 +151,71 @@ def test_saliency_on_a_bare_module():
     assert sal.shape == (10,) and sal[9] > 0
     with pytest.raises(ValueError, match="no nn.LSTM"):
         lstm_viz.saliency(torch.nn.Linear(3, 3), torch.randn(10, 3), step=1)
+
+
+# ---- unit search against chance (issue 15) ----------------------------------------------------
+
+
+def test_unit_null_is_the_best_r_of_the_shifted_signal(net):
+    tr = lstm_viz.trace(net, torch.randn(120, 3))
+    signal = np.random.default_rng(1).normal(size=120)
+    nb = lstm_viz.unit_null(tr, signal, names=("cell", "hidden"), layer=1, max_shifts=30)
+    assert len(nb.shifts) == len(nb.maxima) == 30 and not nb.too_short and not nb.drifts
+    for k in (0, 11, 29):  # reference: unit_search on np.roll's signal, best over both states
+        rolled = np.roll(signal, nb.shifts[k])
+        best = max(
+            abs(lstm_viz.unit_search(tr, rolled, n, layer=1)[0][1]) for n in ("cell", "hidden")
+        )
+        assert nb.maxima[k] == pytest.approx(best, abs=1e-12)
+    assert nb.band == pytest.approx(np.quantile(nb.maxima, 0.95))
+    with pytest.raises(ValueError, match="quantile"):
+        lstm_viz.unit_null(tr, signal, quantile=1.5)
+    with pytest.raises(ValueError, match="one value per step"):
+        lstm_viz.unit_null(tr, signal[:10])
+
+
+def test_unit_null_excludes_shifts_that_repeat_a_periodic_signal(net):
+    tr = lstm_viz.trace(net, torch.randn(100, 3))
+    signal = np.sin(2 * np.pi * np.arange(100) / 10)  # period 10: a shift of 10 is the signal
+    nb = lstm_viz.unit_null(tr, signal, max_shifts=1000)  # and a shift of 5 its negative
+    assert not set(nb.shifts) & {1, 5, 10, 15, 50, 90} and {2, 3, 7, 8} <= set(nb.shifts)
+    assert nb.usable == 40 == len(nb.shifts)
+
+
+def _chars_trace():
+    model = lstm_viz.load_shipped("chars_lstm")
+    text = chars.heldout_text()
+    return model.trace(chars.encode_text(text))[0], text
+
+
+def test_a_real_signal_beats_the_null_and_random_ones_mostly_do_not():
+    tr, text = _chars_trace()
+    quotes = chars.inside_quotes(text)
+    nb = lstm_viz.unit_null(tr, quotes)
+    best = max(abs(lstm_viz.unit_search(tr, quotes, n)[0][1]) for n in ("cell", "hidden"))
+    assert not nb.too_short and not nb.drifts and tr.steps == 2000
+    assert best > 0.9 > 0.4 > nb.band  # measured: 0.93 against a band of 0.26
+    rng = np.random.default_rng(0)
+    over = []
+    for _ in range(20):  # random signals: above their 95% band about 1 time in 20
+        signal = rng.normal(size=tr.steps)
+        band = lstm_viz.unit_null(tr, signal).band
+        over.append(
+            max(abs(lstm_viz.unit_search(tr, signal, n)[0][1]) for n in ("cell", "hidden")) > band
+        )
+        assert band < 0.15
+    assert sum(over) <= 4
+
+
+def test_a_drifting_signal_on_a_short_input_is_flagged():
+    model = lstm_viz.load_shipped("cue_lstm")
+    for k, short in ((0, True), (2, False)):  # the 15-step Martha sentence; a gap-100 sentence
+        ex = cue.examples()[k]
+        tr, _ = model.trace(ex.x, labels=list(ex.labels))
+        since = np.maximum(np.arange(tr.steps) - cue.cue_step(list(ex.labels)), 0.0)
+        nb = lstm_viz.unit_null(tr, since)
+        assert nb.drifts and nb.time_r > 0.99  # position since the cue is time passing here
+        assert nb.too_short is short and bool(np.isnan(nb.band)) is short
+        if short:  # three units score |r| > 0.98: any drifting unit does
+            r = [abs(r) for n in ("cell", "hidden") for _, r in lstm_viz.unit_search(tr, since, n)]
+            assert tr.steps == 15 and nb.usable < 20 and sum(v > 0.98 for v in r) >= 3

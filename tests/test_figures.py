@@ -267,3 +267,25 @@ def test_heatmap_payload_stays_under_two_megabytes():
     heat = pio.to_json(figures.gate_heatmaps(maps, labels, window=window), validate=False)
     over = pio.to_json(figures.overview(maps["cell"], "cell", window), validate=False)
     assert len(heat) + len(over) <= 2_000_000
+
+
+def test_ranked_units_draw_their_r_beside_the_chance_band():
+    labels = [f"t{k}" for k in range(30)]
+    rows = [("#1 cell 3", np.linspace(-1, 1, 30)), ("#2 hidden 0", np.ones(30))]
+    fig = figures.ranked_units_figure(np.arange(30.0), "step", rows, labels, None, [-0.9, 0.3], 0.5)
+    heat, bars = fig.data
+    assert heat.type == "heatmap" and list(heat.y) == ["signal: step", "#1 cell 3", "#2 hidden 0"]
+    assert list(bars.x) == [0.9, 0.3] and list(bars.y) == ["#1 cell 3", "#2 hidden 0"]
+    assert list(bars.marker.color) == [style.LINE, style.MUTED]  # above the band, inside it
+    (band,) = fig.layout.shapes
+    assert (band.x0, band.x1, band.xref) == (0, 0.5, "x2")
+    assert fig.layout.annotations[0].text == "chance (95%): 0.50"
+    short = figures.ranked_units_figure(
+        np.arange(30.0), "step", rows, labels, None, [-0.9, 0.3], float("nan")
+    )
+    assert not short.layout.shapes and short.layout.annotations[0].text == "too short to tell"
+    assert list(short.data[1].marker.color) == [style.MUTED] * 2
+    plain = figures.ranked_units_figure(np.arange(30.0), "step", rows, labels)
+    assert len(plain.data) == 1  # no scores: the heatmap alone, as before
+    with pytest.raises(ValueError, match="one r per row"):
+        figures.ranked_units_figure(np.arange(30.0), "step", rows, labels, None, [0.1])

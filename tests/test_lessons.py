@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import lstm_viz
 from lstm_viz import claims, compare, lessons, probes, stats
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import load_shipped, shipped_metrics
@@ -148,17 +149,64 @@ def test_plain_rnn_keeps_two_towns_apart_like_the_lstm():
     assert n["rnn_steps"] == 2 * n["lstm_steps"] == cue.CORE_STEPS["rnn_tanh"]
 
 
-def test_rnn_gradient_vanishes_while_all_three_answer():
+def _claims_hold(text: str, here: dict[str, float], spread: compare.GradientSpread) -> None:
+    """What `compare.gradient_reading` says about one sentence and its gap, re-checked."""
+    low, mid, high = sorted(here, key=here.get)
+    assert here[low] < here[mid] < here[high]
+    order = " < ".join(compare.SHORT[t] for t in (low, mid, high))
+    assert f": {order}. " in text  # this sentence's order, as the values show it
+    # how often each order holds over the fresh sentences, counted here pairwise
+    at = spread.at_cue
+    for b in range(spread.n):
+        lo, mi, hi = sorted(at, key=lambda t: at[t][b])
+        assert at[lo][b] < at[mi][b] < at[hi][b]
+    counts = {}
+    for b in range(spread.n):
+        key = " < ".join(compare.SHORT[t] for t in sorted(at, key=lambda t: at[t][b]))
+        counts[key] = counts.get(key, 0) + 1
+    assert sum(counts.values()) == spread.n >= 40
+    for key, k in counts.items():
+        assert f"{key} on {k}" in text
+    assert f"(this sentence's order: {counts.get(order, 0)} of {spread.n})" in text
+    for t, v in at.items():
+        assert f"{t} {np.median(v):.1e} ({v.min():.1e} to {v.max():.1e})" in text
+
+
+def test_gradient_statement_holds_on_every_sentence_it_is_shown_for():
     _, m = _lesson("Gradients vanish in the plain RNN")
-    n = m.numbers
-    sal = m.lines
+    n, spread, here = m.numbers, m.extra["spread"], m.extra["here"]
     at = m.step
+    # one protocol: the stop's spread is the compare view's at the same gap (same cached object)
+    ex = lessons.example("cue_rnn_tanh", 2)
+    assert ex.name.endswith(f"(gap {n['gap']})") and spread is compare.gradient_spread(n["gap"])
     assert m.trace.labels[at] == n["word"]
-    assert sal["RNN (tanh)"][at] < 1e-30
-    assert sal["LSTM"][at] > 1e20 * sal["RNN (tanh)"][at]
-    assert sal["GRU"][at] > 1e20 * sal["RNN (tanh)"][at]
+    assert n["back"] == m.trace.labels.index(n["answer"]) - 1 - at
+    # the values quoted are lstm_viz.saliency's, one sentence at a time, in float64
+    k = cue.ANSWERS.index(n["answer"])
+    for name, title in compare.CUE_MODELS.items():
+        model64 = compare.float64_copy(load_shipped(name))
+        x = torch.as_tensor(ex.x)[None]
+        one = lstm_viz.saliency(model64, x, at + n["back"], select=lambda y: y[k])
+        assert one[at] == pytest.approx(here[title], rel=1e-9) == m.lines[title][at]
+    _claims_hold(lessons.text(7), here, spread)
+    # the spread's batched gradients equal lstm_viz.saliency on its own sentences (8 of them)
+    ids, query, answer, cue_at = cue.make_batch(
+        np.random.default_rng(compare.GRADIENT_SEED + spread.gap), spread.n, spread.gap
+    )
+    for b in range(8):
+        for name, title in compare.CUE_MODELS.items():
+            model64 = compare.float64_copy(load_shipped(name))
+            x = torch.as_tensor(ids[b, : query[b] + 1])[None]
+            one = lstm_viz.saliency(model64, x, query[b], select=lambda y, a=answer[b]: y[a])
+            assert one[cue_at[b]] == pytest.approx(spread.at_cue[title][b], rel=1e-9)
+    # every sentence of the spread, shown in the compare view, gets claims that hold for it
+    for b in range(spread.n):
+        mine = {t: float(v[b]) for t, v in spread.at_cue.items()}
+        _claims_hold(compare.gradient_reading(mine, 100, spread), mine, spread)
+    # on this sentence the RNN's gradient vanishes fastest, and all three answer right
     assert n["rnn_rate"] > 5 * max(n["lstm_rate"], n["gru_rate"])
     assert min(n["rnn_p"], n["gru_p"], n["lstm_p"]) > 0.99
+    assert all(v.mean() >= 0.95 for v in spread.right.values())
 
 
 def test_recorded_tables_agree_with_the_docs_and_live_accuracy():

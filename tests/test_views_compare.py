@@ -44,6 +44,23 @@ def test_compare_every_control(app):
     assert "- RNN (tanh): every cue right for 5 of 6 answers; misses He (250/252" in text
     assert "the cores separate here" in text  # the adding problem still separates them
     assert "failed to learn those answers" not in text
+    # the gradient at the cue: this sentence's values and the spread at gap 200, in the one
+    # protocol's words (the lesson's stop 8 says the same of its sentence at its gap)
+    here = {
+        title: compare.answer_saliency(
+            compare.float64_copy(load_shipped(name)), seq.ids, seq.query_step, seq.answer
+        )[seq.cue_step]
+        for name, title in compare.CUE_MODELS.items()
+    }
+    back = seq.query_step - seq.cue_step
+    assert compare.gradient_reading(here, back, compare.gradient_spread(200)) in text
+    assert "of 100 (this sentence's order:" in text
+    at.slider(key="lv_cmp_gap").set_value(lessons.moment(7).numbers["gap"])
+    run(at)
+    text = " ".join(m.value for m in at.markdown)
+    lesson = lessons.text(7)
+    spread = lesson[lesson.index("That varies") : lesson.index(" (this sentence's order")]
+    assert spread in text  # the lesson's spread, word for word, beside the view's sentence
     at.slider(key="lv_cmp_gap").set_value(5)
     at.selectbox(key="lv_cmp_cue").set_value("Martha")
     run(at)

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 pytest.importorskip("streamlit.testing.v1")
-from conftest import charts, errors, markdown, run  # noqa: E402
+from conftest import array, charts, errors, markdown, run  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import lstm_viz  # noqa: E402
@@ -266,6 +266,18 @@ def test_find_cell_ranking_is_unit_search_and_pins_in_the_gates_view(app):
             assert list(mine["unit"]) == [u for u, _ in want]
             np.testing.assert_array_equal(mine["r"].to_numpy(), [r for _, r in want])
         assert list(np.abs(table["r"])) == sorted(np.abs(table["r"]), reverse=True)
+        # beside the ranking, the band chance reaches (the signal shifted circularly), in the
+        # figure and in words, and no flag: inside quotes is not time passing on this input
+        nb = lstm_viz.unit_null(tr, fn(text))
+        beat = int((np.abs(table["r"]) > nb.band).sum())
+        text_md = " ".join(m.value for m in at.markdown)
+        assert f"of up to {nb.band:.2f} by chance" in text_md and not at.warning
+        assert f"{beat} of the {len(table)} units beat it" in text_md and beat >= 1
+        fig = charts(at)["lv_fc_rows"]
+        bars = fig["data"][1]
+        assert bars["type"] == "bar" and len(array(bars["x"])) == 8
+        np.testing.assert_allclose(array(bars["x"]), np.abs(table["r"].to_numpy()[:8]), rtol=1e-6)
+        assert [sh["x1"] for sh in fig["layout"]["shapes"]] == [pytest.approx(nb.band)]
     at.slider(key="lv_fc_top").set_value(3)
     run(at)
     rows = charts(at)["lv_fc_rows"]["data"][0]["y"]
@@ -289,6 +301,12 @@ def test_find_cell_position_since_the_cue(app):
     assert answer_step(labels, {"cue_answer": cue.CUE_ANSWER}) == 8
     signal = charts(at)["lv_fc_rows"]["data"][0]
     assert signal["y"][0] == "signal: position since the cue"
+    # on the 15-step Martha sentence units score |r| near 1 just by drifting: both flags, no band
+    flags = [w.value for w in at.warning]
+    assert len(flags) == 2 and flags[0].startswith("Time passing: position since the cue moves")
+    assert flags[1].startswith("Too short to tell: of the 14 circular shifts")
+    assert any("too short to tell (10 usable shifts of 20 needed)" in m.value for m in at.markdown)
+    assert "shapes" not in charts(at)["lv_fc_rows"]["layout"]
     at.radio(key="lv_input_kind").set_value("text")
     run(at)
     at.text_area(key="lv_text").input("the house was full and the debate went on .")

@@ -1,5 +1,5 @@
-"""Heatmaps of a trace: every gate and state over time (with a colour key per scale), the
-whole-sequence overview, and units ranked against a signal.
+"""Heatmaps of a trace: every gate and state over time (with a colour key per scale) and the
+whole-sequence overview (units ranked against a signal are in `ranking`).
 
 Arrays and labels in, `go.Figure` out (the per-step strip of every unit is in `strip`); nothing
 here knows about models or Streamlit. Values are drawn on `style`'s scales: gates 0..1, the rest
@@ -12,12 +12,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_viz.figures.style import (
-    DIVERGING,
     MARGIN,
     TEMPLATE,
-    base_layout,
     fast_figure,
-    safe,
     step_categories,
     ticks,
     value_scale,
@@ -314,53 +311,4 @@ def overview(
                    tickfont=dict(size=px), nticks=3 if font else None),
         title=dict(text=f"overview: mean {name}", x=0, font=dict(size=px)),
     )  # fmt: skip
-    return fig
-
-
-def ranked_units_figure(
-    signal: np.ndarray,
-    signal_name: str,
-    rows: list[tuple[str, np.ndarray]],
-    labels: list[str],
-    window: tuple[int, int] | None = None,
-) -> go.Figure:
-    """The signal on top, then one row per ranked unit (title, (T,) values) over the steps.
-
-    Each row is scaled to its own largest |value| so every unit's shape shows; hover gives the
-    raw value. The signal is scaled to 0..1 the same way."""
-    start, stop = window or (0, len(labels))
-    names = [f"signal: {safe(signal_name, 30)}"] + [safe(t, 40) for t, _ in rows]
-    raw = np.vstack([np.asarray(signal, np.float64)] + [np.asarray(v, np.float64) for _, v in rows])
-    raw = raw[:, start:stop]
-    peak = np.maximum(np.abs(raw).max(axis=1, keepdims=True), 1e-12)
-    z = raw / peak  # (rows, W) in -1..1
-    cats = step_categories(labels[start:stop], start)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z.astype(np.float32),
-            x=cats,
-            y=names,
-            customdata=raw.astype(np.float32),
-            colorscale=DIVERGING,
-            zmin=-1,
-            zmax=1,
-            ygap=2,
-            colorbar=dict(title=dict(text="value / row max", side="right"), thickness=10),
-            hovertemplate="step %{x}<br>%{y}<br>value %{customdata:.4g}<extra></extra>",
-        )
-    )
-    chars = all(len(str(s)) == 1 for s in labels[start:stop])  # a character model: upright
-    every = max(1, int(np.ceil(len(cats) / (100 if chars else 40))))
-    fig.update_layout(
-        **base_layout(90 + 26 * len(names), ""),
-        xaxis=dict(
-            type="category",
-            tickvals=cats[::every],
-            ticktext=[safe(s, 8) for s in labels[start:stop][::every]],
-            tickangle=0 if chars else -60,
-            fixedrange=True,
-        ),
-        yaxis=dict(type="category", autorange="reversed", fixedrange=True),
-    )
-    fig.update_layout(margin=dict(l=170, r=24, t=16, b=56))
     return fig

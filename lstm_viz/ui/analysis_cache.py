@@ -76,6 +76,21 @@ def ranking(
     return sorted(rows, key=lambda row: -abs(row[2]))
 
 
+@cached(max_entries=32)
+def null_band(
+    trace_id: str,
+    _tr: LSTMTrace,
+    signal: np.ndarray,
+    names: tuple[str, ...],
+    layer: int,
+    direction: int,
+) -> analysis.NullBand:
+    """How large the best |r| over those units gets by chance for this signal on this input
+    (`analysis.unit_null`: the signal shifted circularly), and its time-passing and too-short
+    flags."""
+    return analysis.unit_null(_tr, signal, names, layer, direction)
+
+
 def cue_step(labels: list[str], extra: dict) -> int | None:
     """The cue's step on a cue-task model (from its config.extra), else None."""
     return cue.cue_step(labels, extra.get("cue_answer") or {})

@@ -3,7 +3,9 @@ answers, the saliency of each answer over the input, and the recorded accuracy a
 
 The view builds its own input (the sidebar's is not used): a cue, `gap` filler tokens, the query.
 Every sentence of reading below the charts is made from the numbers shown, so it says what this
-input and the recorded tables show, whichever way that goes.
+input and the recorded tables show, whichever way that goes. The gradient at the cue is read in
+`compare.gradient_reading`'s words (lesson stop 8 uses them too): its value on this sentence and,
+beside it, its spread over fresh sentences at the same gap.
 """
 
 from __future__ import annotations
@@ -74,15 +76,16 @@ def _answers_ui(m: dict) -> None:
         )
 
 
-def _saliency_reading(m: dict) -> str:
+def _saliency_reading(m: dict, spread: compare.GradientSpread) -> str:
     seq, sal, rate = m["seq"], m["saliency"], m["rate"]
-    back = seq.query_step - seq.cue_step
-    at = ", ".join(f"{t} {s[seq.cue_step]:.1e}" for t, s in sal.items())
+    here = {t: float(s[seq.cue_step]) for t, s in sal.items()}
+    text = compare.gradient_reading(here, seq.query_step - seq.cue_step, spread) + " "
     per = ", ".join(f"{t} {r:.3f}" for t, r in rate.items())
+    med = ", ".join(f"{t} {np.median(r):.3f}" for t, r in spread.rate.items())
     rnn, gated = rate["RNN (tanh)"], max(rate["GRU"], rate["LSTM"])
-    text = (
-        f"At the cue, {back} steps before the question, the gradient of the answer is: {at}. "
-        f"Powers of ten lost per step back in time (slope of the log curve across the gap): {per}. "
+    text += (
+        f"Powers of ten lost per step back in time (slope of the log curve across the gap), on "
+        f"this sentence: {per} (medians over the {spread.n}: {med}). "
     )
     if rnn > 2 * gated:
         text += "Here the plain RNN's gradient vanishes much faster than the gated cores'. "
@@ -152,7 +155,8 @@ def compare_view(src, tr, preds, trace_id: str) -> None:
         marks={seq.cue_step: word, seq.query_step: "question"},
     )  # fmt: skip
     st.plotly_chart(fig, key="lv_cmp_saliency", config=CHART)
-    st.markdown(_saliency_reading(m))
+    # the spread over fresh sentences at this gap: computed once per gap (compare caches it)
+    st.markdown(_saliency_reading(m, compare.gradient_spread(gap)))
     table = compare.recorded_cue()
     left, right = st.columns(2, gap="medium")
     with left:

@@ -3,8 +3,10 @@
 Pick a per-step signal (inside quotes and bracket depth on the chars model, the position since
 the cue on cue models, the input value on numeric models, the step index anywhere) and get every
 cell and hidden unit ranked by |Pearson r| with it (`lstm_viz.unit_search`, as in Karpathy,
-Johnson & Fei-Fei 2015). Each ranked unit is one click from its row in the gates view: the button
-pins it there and switches the view.
+Johnson & Fei-Fei 2015), beside the band chance reaches for the same signal on the same input
+(`lstm_viz.unit_null`), with a flag when the signal is just time passing or the input too short
+to tell. Each ranked unit is one click from its row in the gates view: the button pins it there
+and switches the view.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import figures
+from lstm_viz import analysis, figures
 from lstm_viz.tasks import task_for
 from lstm_viz.ui import gates, state
-from lstm_viz.ui.analysis_cache import cue_step, ranking
+from lstm_viz.ui.analysis_cache import cue_step, null_band, ranking
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.memory_view import CHART, where_ui
 
@@ -84,6 +86,9 @@ def find_cell_view(src, tr, preds, trace_id: str) -> None:
     except ValueError as err:
         show_error(f"Cannot rank units by {name!r} on this input", err)
         return
+    chance = null_band(trace_id, tr, signal, tuple(states), layer, direction)
+    for flag in flags(name, chance, tr.steps):
+        st.warning(flag)
     shown = ranked[:top]
     labels = tr.labels or [str(t) for t in range(tr.steps)]
     rows = [
@@ -91,10 +96,14 @@ def find_cell_view(src, tr, preds, trace_id: str) -> None:
         for k, (n, u, r) in enumerate(shown)
     ]
     width = gates.window_steps(len(rows) + 1, tr.steps)
-    fig = figures.ranked_units_figure(signal, name, rows, labels, (0, width))
+    fig = figures.ranked_units_figure(
+        signal, name, rows, labels, (0, width), [r for _, _, r in shown], chance.band,
+        chance.quantile,
+    )  # fmt: skip
     st.plotly_chart(fig, key="lv_fc_rows", theme=None, config=CHART)
     if width < tr.steps:
         st.caption(f"Rows show the first {width} of {tr.steps} steps; r uses every step.")
+    st.markdown(against_chance(name, chance, [r for _, _, r in ranked]))
     st.markdown("**Show a unit in the gates view** (pinned first, in the cell diagram too):")
     for k0 in range(0, len(shown), PINS_PER_ROW):
         cols = st.columns(PINS_PER_ROW)
@@ -121,3 +130,49 @@ def find_cell_view(src, tr, preds, trace_id: str) -> None:
             "r": [r for _, _, r in ranked],
         }
         st.dataframe(table, hide_index=True, key="lv_fc_table", height=300)
+
+
+def flags(name: str, nb: analysis.NullBand, steps: int) -> list[str]:
+    """Warnings for a signal that is just time passing on this input, and for an input too
+    short to tell a unit from chance (the rules are `analysis.unit_null`'s)."""
+    out = []
+    if nb.drifts:
+        what = "the step index is time passing itself" if name == "step index" else (
+            f"{plain(name)} moves with the step index on this input (r = {nb.time_r:+.2f})"
+        )  # fmt: skip
+        out.append(
+            f"Time passing: {what}, so any unit that rises or falls steadily over "
+            f"these {steps} steps scores a high |r| with it, whatever the unit holds. Read its "
+            "ranking as a ranking of drifting units; an input on which the signal rises and "
+            "falls more than once can tell them apart."
+        )
+    if nb.too_short:
+        out.append(
+            f"Too short to tell: of the {steps - 1} circular shifts of {plain(name)} on these "
+            f"{steps} steps, {nb.usable} leave it unlike itself (|r| ≤ {analysis.SELF_R} with "
+            f"it), and at least {analysis.MIN_SHIFTS} are needed to say how large |r| gets by "
+            "chance. No unit here can be told from chance; try a longer input."
+        )
+    return out
+
+
+def against_chance(name: str, nb: analysis.NullBand, scores: list[float]) -> str:
+    """The chance band in words: how large the best |r| gets with the signal shifted, and how
+    many units beat it."""
+    if nb.too_short:
+        return (
+            f"**Against chance**: too short to tell ({nb.usable} usable shifts of "
+            f"{analysis.MIN_SHIFTS} needed), so the figure draws no band."
+        )
+    beat = sum(abs(r) > nb.band for r in scores)
+    verdict = (
+        f"{beat} of the {len(scores)} units beat it (dark bars)"
+        if beat
+        else f"no unit beats it: on this input nothing tracks {plain(name)} better than chance"
+    )
+    return (
+        f"**Against chance**: shifted circularly by {len(nb.shifts)} amounts that leave it "
+        f"unlike itself, {plain(name)} reaches a best |r| over these {len(scores)} units of up to "
+        f"{nb.band:.2f} by chance (the {nb.quantile:.0%} point over the shifts; median "
+        f"{np.median(nb.maxima):.2f}); {verdict}."
+    )
