@@ -220,6 +220,8 @@ def main() -> None:
         print(f"  server CPU while {n} students idle-follow: {idle * 100:.0f}% of one core "
               f"({idle_runs:.1f} follower runs/s)")  # fmt: skip
         print(f"  errors: {len(failed)}" + "".join(f"\n    {e}" for e in failed[:5]))
+        print(f"  moves some students never showed: {len(room.missed)}"
+              + "".join(f"\n    {m}" for m in room.missed))  # fmt: skip
     print(f"load average: {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, "
           f"on {os.cpu_count()} cores")  # fmt: skip
 
