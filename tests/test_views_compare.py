@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from lstm_viz import compare, lessons  # noqa: E402
 from lstm_viz.models import load_shipped, shipped_metrics  # noqa: E402
-from lstm_viz.tasks import cue  # noqa: E402
+from lstm_viz.tasks import cue, forecast, series  # noqa: E402
+from lstm_viz.ui import forecast_view  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -81,12 +82,30 @@ def test_forecast_switch_controls_and_from_step(app):
     assert table.iloc[1, 1] == pytest.approx(30.34565, abs=1e-4)
     recorded = shipped_metrics("forecast_sunspots_lstm")  # each score says its n
     assert f"(n = {recorded['test_steps']:,} steps)" in table.columns[1]
-    assert f"n = {recorded['multistep_launches']} launches" in table.columns[2]
+    assert f"n = {recorded['multistep_launches']} launches, no interval" in table.columns[3]
+    # each one-step RMSE has its block-bootstrap interval, and the verdicts their paired ones,
+    # equal to the package's computed here on the same series and predictions
+    model = load_shipped("forecast_sunspots_lstm")
+    extra = model.config.extra
+    values = series.variant_series(extra["variant"]).values
+    cmp = series.tail_comparison(
+        values, forecast.one_step(model, values), extra["test_start"], extra["season"]
+    )
+    assert cmp.n == recorded["test_steps"] and f"{cmp.block}-step blocks" in table.columns[2]
+    for row, name in enumerate(("model", "persistence", "seasonal naive")):
+        _, lo, hi = cmp.rmse[name]
+        assert lo < table.iloc[row, 1] < hi
+        assert table.iloc[row, 2] == f"{lo:.4g}–{hi:.4g}"
+    text = " ".join(m.value for m in at.markdown)
+    assert forecast_view.comparison_text(cmp) in text
+    d, lo, hi = cmp.diff["persistence"]
+    assert hi < 0 and f"beats persistence: RMSE difference {d:.1f} (95% CI {lo:.1f} to " in text
+    assert f"{hi:.1f}, n = {cmp.n}), and beats seasonal naive" in text
     at.slider(key="lv_fc_start_forecast_sunspots_lstm").set_value(200)
     at.slider(key="lv_fc_horizon_forecast_sunspots_lstm").set_value(30)
     at.toggle(key="lv_fc_whole_forecast_sunspots_lstm").set_value(True)
     run(at)
-    assert "30 known steps" in at.dataframe[0].value.columns[-1]
+    assert "30 known steps of one launch, no interval" in at.dataframe[0].value.columns[-1]
     at.session_state["lv_step"] = 120  # the step-by-step view's step
     run(at)
     at.button(key="lv_fc_from_step").click()
