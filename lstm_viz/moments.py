@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstm_viz import compare
+from lstm_viz import compare, core_tables
 from lstm_viz.gate_terms import gate_drivers, gate_terms
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import SequenceModel, load_shipped, shipped_metrics
@@ -242,7 +242,7 @@ def rnn_keeps_towns() -> Moment:
         said[core] = cue.ANSWERS[int(pb[q].argmax())]
     r = dist["cue_rnn_tanh"]
     p = model("cue_rnn_tanh").readout(preds[q])
-    held = compare.accuracy_by_answer(model("cue_rnn_tanh"), 100)  # the recorded test set
+    held = core_tables.accuracy_by_answer(model("cue_rnn_tanh"), 100)  # the recorded test set
     nums = dict(
         right=sum(v["correct"] for v in held.values()), n=sum(v["n"] for v in held.values()),
         learned=sum(v["correct"] >= 0.99 * v["n"] for v in held.values()),

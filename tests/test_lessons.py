@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import lstm_viz
-from lstm_viz import claims, compare, lessons, probes, stats
+from lstm_viz import claims, compare, core_tables, lessons, probes, stats
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import load_shipped, shipped_metrics
 from lstm_viz.tasks import chars, cue
@@ -210,16 +210,16 @@ def test_gradient_statement_holds_on_every_sentence_it_is_shown_for():
 
 
 def test_recorded_tables_agree_with_the_docs_and_live_accuracy():
-    recorded = compare.recorded_cue()
-    docs = compare._markdown_table(compare.TABLE.read_text(), "### Cue task")
+    recorded = core_tables.recorded_cue()
+    docs = core_tables._markdown_table(core_tables.TABLE.read_text(), "### Cue task")
     for core, row in docs.items():
         for gap, acc in row.items():
             assert recorded[core][gap] == pytest.approx(acc)
-    adding, source = compare.recorded_adding()
-    assert "core_comparison" in source and adding["GRU"][50] == 0.0014
+    adding, source, n_adding = core_tables.recorded_adding()
+    assert "core_comparison" in source and adding["GRU"][50] == 0.0014 and n_adding == 1000
     # the view's live per-answer numbers reproduce the recorded accuracy at a recorded gap
-    by = compare.accuracy_by_answer(load_shipped("cue_rnn_tanh"), 100)
-    n = compare.HELDOUT_N
+    by = core_tables.accuracy_by_answer(load_shipped("cue_rnn_tanh"), 100)
+    n = core_tables.HELDOUT_N
     assert sum(v["correct"] for v in by.values()) / n == recorded["RNN (tanh)"][100]
     assert sum(v["n"] for v in by.values()) == n and by["He"]["said"] == "He"
 
