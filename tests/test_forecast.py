@@ -177,3 +177,6 @@ def test_tail_comparison_pairs_the_resamples():
     assert series.tail_comparison(v, worse, start, 12).verdict("persistence") == "is worse than"
     with pytest.raises(ValueError, match="no prediction"):
         series.tail_comparison(v, np.full(len(v), np.nan), start, 12)
+    # the general paired difference draws the same resamples: the same interval
+    gap = series.rmse_difference(worse[start:], v[start - 1 : -1], v[start:])
+    assert gap == pytest.approx(series.tail_comparison(v, worse, start, 12).diff["persistence"])

@@ -235,6 +235,22 @@ def tail_comparison(
     return TailComparison(n, block, n_boot, seed, rmse_, diff)
 
 
+def rmse_difference(
+    pred: np.ndarray, other: np.ndarray, truth: np.ndarray, n_boot: int = 2000, seed: int = 0,
+    block: int | None = None,
+) -> tuple[float, float, float]:  # fmt: skip
+    """(RMSE(pred) - RMSE(other), lo, hi) against `truth` (n,), with the 95% interval of the
+    moving-block bootstrap over the steps, the same resampled steps for both (paired): e.g. a
+    model with a gate closed against the model as trained. Same resamples as `tail_comparison`
+    for the same n, block and seed."""
+    a, b = (np.asarray(x, dtype=float) - truth for x in (pred, other))
+    if a.shape != np.shape(truth) or b.shape != a.shape or not np.isfinite(a + b).all():
+        raise ValueError("pred, other and truth need the same length and finite values")
+    idx = stats.block_resamples(len(a), block or stats.block_length(len(a)), n_boot, seed)
+    draws = np.sqrt((a**2)[idx].mean(1)) - np.sqrt((b**2)[idx].mean(1))  # (n_boot,)
+    return (rmse(pred, truth) - rmse(other, truth), *stats.percentile_interval(draws))
+
+
 def naive_forecasts(values: np.ndarray, start: int, horizon: int, season: int) -> dict:
     """Multi-step baselines launched after raw index `start`: (horizon,) arrays each."""
     h = np.arange(1, horizon + 1)
