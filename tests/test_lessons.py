@@ -58,6 +58,9 @@ def test_forget_gate_drops_at_a_space():
     assert drops[m.step - 1] == drops.min() < -0.2
     space = np.array([t == chars.SPACE for t in m.trace.labels])
     assert mean[space].mean() < mean[~space].mean() - 0.1
+    n = m.numbers  # both means of this text say over how many characters
+    assert (n["n_space"], n["n_other"]) == (space.sum(), (~space).sum())
+    assert f"over the other {n['n_other']})" in lessons.text(TITLES.index("Forget: a word ends"))
 
 
 def test_input_gate_opens_at_brackets_and_writes_plus_and_minus():
@@ -83,6 +86,8 @@ def test_cell_counts_bracket_depth():
     means = [cell[depth == d].mean() for d in range(depth.max() + 1)]
     assert np.all(np.diff(means) > 1.0)  # one step up per level
     assert np.corrcoef(cell, depth)[0, 1] > 0.95
+    said = lessons.text(TITLES.index("Cell: a bracket counter"))
+    assert f"with the depth over the {len(text)} characters of this sentence" in said
     assert depth[m.step] == depth.max() and depth[m.step - 1] < depth.max()
     assert probes.best_units(load_shipped("chars_lstm"), text)["bracket"]["unit"] == m.unit
 
