@@ -138,7 +138,7 @@ def test_forecast_switch_controls_and_from_step(app):
     at.slider(key="lv_fc_horizon_forecast_sunspots_lstm").set_value(30)
     at.toggle(key="lv_fc_whole_forecast_sunspots_lstm").set_value(True)
     run(at)
-    assert "30 known steps of one launch, no interval" in at.dataframe[0].value.columns[-1]
+    assert "this launch (30 steps, no interval)" == at.dataframe[0].value.columns[-1]
     at.session_state["lv_step"] = 120  # the step-by-step view's step
     run(at)
     at.button(key="lv_fc_from_step").click()

@@ -104,17 +104,14 @@ def _rmse_table(entry: dict, start: int, paths: dict, cmp: series.TailComparison
     return {
         "": ["LSTM", "persistence (last value)", f"seasonal naive (season {season})"],
         # n beside each score (issue 15): the tail's steps, the recorded forecasts' launches
-        f"one-step RMSE, held-out tail (n = {cmp.n:,} steps)": [
-            round(cmp.rmse[k][0], 4) for k in names
-        ],
-        f"95% CI (block bootstrap, {cmp.block}-step blocks)": [
+        f"one-step RMSE (n = {cmp.n:,} steps)": [round(cmp.rmse[k][0], 4) for k in names],
+        f"95% CI, {cmp.block}-step blocks": [
             f"{cmp.rmse[k][1]:.4g}–{cmp.rmse[k][2]:.4g}" for k in names
         ],
-        f"multi-step RMSE, H={h} (recorded at training, n = "
-        f"{m.get('multistep_launches', '?')} launches, no interval)": [
+        f"{h}-step RMSE (recorded, n = {m.get('multistep_launches', '?')} launches, no interval)": [
             None if x is None else round(x, 4) for x in multi
         ],
-        f"this forecast only ({known} known steps of one launch, no interval)": [
+        f"this launch ({known} steps, no interval)": [
             None if x is None else round(x, 4) for x in here
         ],
     }
