@@ -1,4 +1,4 @@
-"""RNN vs GRU vs LSTM on the long-gap cue task, measured: answers, saliency, recorded tables.
+"""RNN vs GRU vs LSTM on the long-gap cue task, measured: answers, saliency, gradient protocol.
 
 Pure numpy / torch (no Streamlit), so the app, the lesson mode and the tests read the same numbers:
 - `cue_sequence`: one cue input (a name or a town, `gap` filler tokens, the query clause);
@@ -9,25 +9,21 @@ Pure numpy / torch (no Streamlit), so the app, the lesson mode and the tests rea
   gradient at the cue": the same quantity (`answer_gradients`) on the sentence shown and over
   `GRADIENT_N` fresh sentences at the same gap, read out in the same words by the compare view
   and the lesson (the order of the GRU and the LSTM changes from sentence to sentence);
-- `accuracy_by_answer`: held-out accuracy at one gap split by answer, on the same fixed sets as
-  `tasks.cue.evaluate`;
-- `recorded_cue`, `recorded_adding`: the tables recorded when the models were trained (the cue
-  rows are in each model's metrics JSON; the adding rows over T in docs/core_comparison.md).
+Accuracy and adding-problem tables, each number with its n and interval, are in
+`lstm_viz.core_tables`.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from lstm_viz.models import SequenceModel, load_shipped, shipped_metrics
+from lstm_viz.models import SequenceModel, load_shipped
 from lstm_viz.tasks import adding, cue
 
 CORES = {"rnn_tanh": "RNN (tanh)", "gru": "GRU", "lstm": "LSTM"}  # compared, in this order
@@ -36,8 +32,6 @@ CUE_MODELS = {cue.TASK.shipped(core).name: title for core, title in CORES.items(
 ADDING_MODELS = {adding.TASK.shipped(core).name: title for core, title in CORES.items()}
 CUES = cue.FEMALE + cue.MALE + list(cue.TOWNS)  # every cue word the task knows
 GAP_RANGE = (5, 200)  # the compare view's gap slider
-HELDOUT_N = 1000  # held-out sequences per gap, as tasks.cue.evaluate scores them
-TABLE = Path(__file__).resolve().parent.parent / "docs" / "core_comparison.md"
 
 
 @dataclass
@@ -190,77 +184,3 @@ def gradient_reading(here: dict[str, float], back: int, spread: GradientSpread) 
         f"(this sentence's order: {mine} of {spread.n}). Answered right there: {right} "
         f"of {spread.n}."
     )
-
-
-@torch.no_grad()
-def accuracy_by_answer(model: SequenceModel, gap: int, n: int = HELDOUT_N) -> dict[str, dict]:
-    """Per answer at `gap`: {"n", "correct", "said" (the most common answer given)}.
-
-    The held-out set is the one `tasks.cue.evaluate` scores (seed TEST_SEED + gap).
-    """
-    ids, query, answer, _ = cue.make_batch(np.random.default_rng(cue.TEST_SEED + gap), n, gap)
-    pred = model(torch.as_tensor(ids))[torch.arange(n), torch.as_tensor(query)].argmax(-1).numpy()
-    out = {}
-    for k, name in enumerate(cue.ANSWERS):
-        mine = answer == k
-        if mine.any():
-            said = np.bincount(pred[mine], minlength=len(cue.ANSWERS)).argmax()
-            out[name] = {
-                "n": int(mine.sum()),
-                "correct": int((pred[mine] == k).sum()),
-                "said": cue.ANSWERS[said],
-            }
-    return out
-
-
-def recorded_cue() -> dict[str, dict[int, float]]:
-    """Held-out accuracy by gap as recorded in each shipped cue model's metrics JSON."""
-    out = {}
-    for name, title in CUE_MODELS.items():
-        acc = shipped_metrics(name).get("accuracy_by_gap", {})
-        out[title] = {int(g): float(a) for g, a in sorted(acc.items(), key=lambda kv: int(kv[0]))}
-    return out
-
-
-def recorded_adding(path: Path = TABLE) -> tuple[dict[str, dict[int, float]], str]:
-    """(rows -> {T: test MSE}, where the numbers come from).
-
-    The full table over T is in docs/core_comparison.md (one model per core and T); without that
-    file (an installed package) the shipped adding models' own T=50 numbers are used.
-    """
-    if path.exists():
-        rows = _markdown_table(path.read_text(), "### Adding problem")
-        if rows:
-            return rows, f"{path.name} (one model per core and T, seed 0)"
-    out: dict[str, dict[int, float]] = {}
-    for name, title in ADDING_MODELS.items():
-        m = shipped_metrics(name)
-        if "test_mse" in m:
-            out[title] = {int(m["T"]): float(m["test_mse"])}
-            out.setdefault("always 1.0", {})[int(m["T"])] = float(m["baseline_mse"])
-    return out, "the shipped adding models' metrics (T=50 only)"
-
-
-def _markdown_table(text: str, heading: str) -> dict[str, dict[int, float]]:
-    """The first markdown table after a heading containing `heading`: row -> {column number:
-    value}; the number is the first integer in the column title (e.g. 'T=50' -> 50)."""
-    at = text.find(heading)
-    if at < 0:
-        return {}
-    table = []
-    for ln in text[at:].splitlines()[1:]:
-        if ln.startswith("|"):
-            table.append(ln.strip())
-        elif table or ln.strip():  # the table ends at its first other line
-            break
-    if len(table) < 3:
-        return {}
-    cells = [[c.strip() for c in ln.strip("|").split("|")] for ln in table]
-    keys = [int(re.search(r"\d+", c).group()) for c in cells[0][1:]]
-    rows = {}
-    for row in cells[2:]:
-        if len(row) != len(keys) + 1:
-            break
-        values = [float(c.rstrip("%")) / (100 if c.endswith("%") else 1) for c in row[1:]]
-        rows[row[0]] = dict(zip(keys, values, strict=True))
-    return rows

@@ -61,9 +61,9 @@ LESSONS = [
         "its {units} units, the forget gate falls from {before:.2f} to {at:.2f} at step {step}, "
         "a space: the largest one-step drop anywhere in this text. On average it sits lower at "
         "spaces ({space:.2f} over the {n_space} spaces) than at the other characters "
-        "({other:.2f}): when a word ends, the cells keep less of their old values. That is this "
-        "text; over {forget_texts} the difference (spaces minus the rest) has {forget_spread}, "
-        "and the largest drop falls at a space in {drop_at_space}.",
+        "({other:.2f} over the other {n_other}): when a word ends, the cells keep less of their "
+        "old values. That is this text; over {forget_texts} the difference (spaces minus the "
+        "rest) has {forget_spread}, and the largest drop falls at a space in {drop_at_space}.",
         forget_at_space,
     ),
     Lesson(
@@ -89,7 +89,8 @@ LESSONS = [
         "cell",
         "The **cell** is the unit's running memory: c(t) = forget × c(t-1) + input × candidate. "
         "Adding about +1 at each '(' and -1 at each ')' turns unit {unit}'s cell into a counter. "
-        "Its mean value: {levels} (r = {r:.2f} with the depth in this sentence; over "
+        "Its mean value: {levels} (r = {r:.2f} with the depth over the {n_chars} characters of "
+        "this sentence; over "
         "{bracket_texts} r has {bracket_r_spread}, and pooled r = {bracket_r}). Nobody told the "
         "model about "
         "brackets; it was only trained to predict the next character (Karpathy, Johnson & "
@@ -189,7 +190,8 @@ LESSONS = [
         "forget",
         "The **forget** gate decides {forget}, and like every gate it is a squashed sum: "
         "f = sigmoid(W_if·x(t) + b_if + W_hf·h(t-1) + b_hf). Unit {unit}'s forget gate averages "
-        "{f_other:.2f} at the other characters of this text and is at most {f_space_max:.3f} at "
+        "{f_other:.2f} at the {n_other} other characters of this text and is at most "
+        "{f_space_max:.3f} at "
         "its {n_space} spaces (on fresh text: below 0.02 at {space_shut} spaces, and "
         "{space_other} on average at the other characters). Why? Split its sum at step {step}, a "
         "space: the space itself adds "

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstm_viz import compare
+from lstm_viz import compare, core_tables
 from lstm_viz.gate_terms import gate_drivers, gate_terms
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import SequenceModel, load_shipped, shipped_metrics
@@ -89,6 +89,7 @@ def forget_at_space() -> Moment:
         space=float(mean[space].mean()),
         other=float(mean[~space].mean()),
         n_space=int(space.sum()),
+        n_other=int((~space).sum()),
     )
     lines = {"mean forget gate": mean}
     return Moment(step, None, nums, lines, "mean forget gate", trace=tr, preds=preds)
@@ -135,6 +136,7 @@ def cell_counts_depth() -> Moment:
     nums = dict(
         unit=unit,
         r=float(np.corrcoef(cell, depth)[0, 1]),
+        n_chars=len(cell),
         by_depth=by_depth,
         levels=", ".join(f"{v:+.2f} at depth {d}" for d, v in by_depth.items()),
     )
@@ -242,7 +244,7 @@ def rnn_keeps_towns() -> Moment:
         said[core] = cue.ANSWERS[int(pb[q].argmax())]
     r = dist["cue_rnn_tanh"]
     p = model("cue_rnn_tanh").readout(preds[q])
-    held = compare.accuracy_by_answer(model("cue_rnn_tanh"), 100)  # the recorded test set
+    held = core_tables.accuracy_by_answer(model("cue_rnn_tanh"), 100)  # the recorded test set
     nums = dict(
         right=sum(v["correct"] for v in held.values()), n=sum(v["n"] for v in held.values()),
         learned=sum(v["correct"] >= 0.99 * v["n"] for v in held.values()),
@@ -312,7 +314,8 @@ def forget_closed_by_space() -> Moment:
     ranked = sorted(by_char.items(), key=lambda kv: kv[1])
     nums = dict(
         unit=unit, f_space_max=float(f[space, unit].max()), f_other=float(f[~space, unit].mean()),
-        n_space=int(space.sum()), space_input=terms.input_total, memory=terms.recurrent_total,
+        n_space=int(space.sum()), n_other=int((~space).sum()), space_input=terms.input_total,
+        memory=terms.recurrent_total,
         memory_min=float(d.recurrent[space].min()), bias=terms.bias_total,
         pre=terms.preactivation, value=terms.value, runner_up=ranked[1][0],
         runner_up_input=ranked[1][1], other_input=float(d.input[~space].mean()),

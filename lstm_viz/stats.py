@@ -4,7 +4,9 @@ Every number the README, the views and the lessons quote carries its sample size
 interval (issue 15): Wilson's score interval for a proportion (sound at 0% and 100%, where the
 textbook p ± 1.96·se collapses to a point), a percentile bootstrap for anything else (means,
 correlations, pooled ratios; resampling whole sequences when steps within one are not
-independent), and Student's t for a plain mean. `scripts/measure_claims.py` uses them to write
+independent), a moving-block bootstrap for a statistic over the steps of one series (whose
+neighbouring steps are not independent either: resampling runs of `block` steps keeps their
+dependence), and Student's t for a plain mean. `scripts/measure_claims.py` uses them to write
 `lstm_viz/data/claims.json`; `lstm_viz.claims` reads and words that file.
 """
 
@@ -81,6 +83,58 @@ def bootstrap_ci(
     tail = (1 - level) / 2 * 100
     lo, hi = np.nanpercentile(draws, [tail, 100 - tail])
     return float(statistic(data)), float(lo), float(hi)
+
+
+def block_length(n: int) -> int:
+    """The moving-block bootstrap's block length for n steps: ceil(n^(1/3)), the order that
+    suits variance and two-sided intervals (Hall, Horowitz & Jing 1995); 520 steps -> 9."""
+    if n < 2:
+        raise ValueError(f"n={n}: a block bootstrap needs at least 2 steps")
+    return max(1, int(np.ceil(n ** (1 / 3) - 1e-9)))
+
+
+def block_resamples(n: int, block: int, n_boot: int = 2000, seed: int = 0) -> np.ndarray:
+    """(n_boot, n) step indices of the moving-block bootstrap (Kuensch 1989): each resample
+    joins ceil(n / block) runs of `block` consecutive steps, each run starting anywhere in
+    0..n-block, cut to n. Seeded: statistics computed on the same indices are paired (the
+    same resampled steps for a model and its baselines)."""
+    if n < 2 or not 1 <= block <= n:
+        raise ValueError(f"n={n}, block={block}: need n >= 2 and a block of 1..n steps")
+    if n_boot < 1:
+        raise ValueError(f"n_boot={n_boot}: ask for at least one resample, e.g. 2000")
+    rng = np.random.default_rng(seed)
+    runs = -(-n // block)
+    starts = rng.integers(0, n - block + 1, (n_boot, runs))  # (n_boot, runs)
+    return (starts[:, :, None] + np.arange(block)).reshape(n_boot, -1)[:, :n]  # (n_boot, n)
+
+
+def percentile_interval(draws, level: float = 0.95) -> tuple[float, float]:
+    """(lo, hi): the central `level` share of one statistic's bootstrap draws (1-D)."""
+    if not 0 < level < 1:
+        raise ValueError(f"level={level}: give a coverage between 0 and 1, e.g. 0.95")
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.nanpercentile(np.asarray(draws, dtype=float), [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def block_bootstrap_ci(
+    values,
+    statistic: Callable[[np.ndarray], float] = np.mean,
+    block: int | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """(estimate, lo, hi): `statistic(values)` with its moving-block bootstrap interval.
+
+    `values` holds one row per step of a series, in time order (axis 0); `block` defaults to
+    `block_length(n)`. For several statistics that must be paired, use `block_resamples` once.
+    """
+    data = np.asarray(values)
+    n = data.shape[0]
+    idx = block_resamples(n, block or block_length(n), n_boot, seed)
+    draws = np.array([statistic(data[i]) for i in idx])
+    return (float(statistic(data)), *percentile_interval(draws, level))
 
 
 def spread(values) -> dict[str, float | int]:

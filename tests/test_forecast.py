@@ -155,3 +155,28 @@ def test_package_does_not_import_statsmodels():
     for path in Path(lstm_viz.__file__).parent.rglob("*.py"):
         text = path.read_text()
         assert "import statsmodels" not in text and "from statsmodels" not in text, path
+
+
+def test_tail_comparison_pairs_the_resamples():
+    from lstm_viz.tasks import series
+
+    v = synthetic_series(length=300, period=12, trend=0.05, noise=0.3, seed=2).values
+    start = 200
+    persistence = np.r_[np.nan, v[:-1]]  # pred[i] forecasts v[i] from v[:i]
+    cmp = series.tail_comparison(v, persistence, start, 12)
+    assert cmp.n == 100 and cmp.block == 5 and cmp.n_boot == 2000
+    # the model is persistence: the same steps resampled for both give a difference of exactly 0
+    assert cmp.diff["persistence"] == (0.0, 0.0, 0.0)
+    assert cmp.verdict("persistence") == "does not measurably beat"
+    value, lo, hi = cmp.rmse["model"]
+    assert value == pytest.approx(series.baselines(v, start, 12)["persistence_rmse"])
+    assert lo < value < hi
+    better = v + 0.01 * np.random.default_rng(0).normal(size=len(v))  # nearly the truth
+    assert series.tail_comparison(v, better, start, 12).verdict("seasonal naive") == "beats"
+    worse = np.r_[np.nan, v[:-1]] + 5.0
+    assert series.tail_comparison(v, worse, start, 12).verdict("persistence") == "is worse than"
+    with pytest.raises(ValueError, match="no prediction"):
+        series.tail_comparison(v, np.full(len(v), np.nan), start, 12)
+    # the general paired difference draws the same resamples: the same interval
+    gap = series.rmse_difference(worse[start:], v[start - 1 : -1], v[start:])
+    assert gap == pytest.approx(series.tail_comparison(v, worse, start, 12).diff["persistence"])

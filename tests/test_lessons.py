@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import lstm_viz
-from lstm_viz import claims, compare, lessons, probes, stats
+from lstm_viz import claims, compare, core_tables, lessons, probes, stats
 from lstm_viz.interventions import Clamp
 from lstm_viz.models import load_shipped, shipped_metrics
 from lstm_viz.tasks import chars, cue
@@ -58,6 +58,9 @@ def test_forget_gate_drops_at_a_space():
     assert drops[m.step - 1] == drops.min() < -0.2
     space = np.array([t == chars.SPACE for t in m.trace.labels])
     assert mean[space].mean() < mean[~space].mean() - 0.1
+    n = m.numbers  # both means of this text say over how many characters
+    assert (n["n_space"], n["n_other"]) == (space.sum(), (~space).sum())
+    assert f"over the other {n['n_other']})" in lessons.text(TITLES.index("Forget: a word ends"))
 
 
 def test_input_gate_opens_at_brackets_and_writes_plus_and_minus():
@@ -83,6 +86,8 @@ def test_cell_counts_bracket_depth():
     means = [cell[depth == d].mean() for d in range(depth.max() + 1)]
     assert np.all(np.diff(means) > 1.0)  # one step up per level
     assert np.corrcoef(cell, depth)[0, 1] > 0.95
+    said = lessons.text(TITLES.index("Cell: a bracket counter"))
+    assert f"with the depth over the {len(text)} characters of this sentence" in said
     assert depth[m.step] == depth.max() and depth[m.step - 1] < depth.max()
     assert probes.best_units(load_shipped("chars_lstm"), text)["bracket"]["unit"] == m.unit
 
@@ -210,16 +215,16 @@ def test_gradient_statement_holds_on_every_sentence_it_is_shown_for():
 
 
 def test_recorded_tables_agree_with_the_docs_and_live_accuracy():
-    recorded = compare.recorded_cue()
-    docs = compare._markdown_table(compare.TABLE.read_text(), "### Cue task")
+    recorded = core_tables.recorded_cue()
+    docs = core_tables._markdown_table(core_tables.TABLE.read_text(), "### Cue task")
     for core, row in docs.items():
         for gap, acc in row.items():
             assert recorded[core][gap] == pytest.approx(acc)
-    adding, source = compare.recorded_adding()
-    assert "core_comparison" in source and adding["GRU"][50] == 0.0014
+    adding, source, n_adding = core_tables.recorded_adding()
+    assert "core_comparison" in source and adding["GRU"][50] == 0.0014 and n_adding == 1000
     # the view's live per-answer numbers reproduce the recorded accuracy at a recorded gap
-    by = compare.accuracy_by_answer(load_shipped("cue_rnn_tanh"), 100)
-    n = compare.HELDOUT_N
+    by = core_tables.accuracy_by_answer(load_shipped("cue_rnn_tanh"), 100)
+    n = core_tables.HELDOUT_N
     assert sum(v["correct"] for v in by.values()) / n == recorded["RNN (tanh)"][100]
     assert sum(v["n"] for v in by.values()) == n and by["He"]["said"] == "He"
 

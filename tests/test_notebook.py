@@ -23,6 +23,11 @@ def test_tutorial_runs_in_fast_mode():
     assert re.search(r"LSTM \d+\.\d{3} ppm, persistence 0\.517 ppm", text), text
     assert re.search(r"GRU \d+\.\d{3} ppm, persistence 0\.517 ppm", text), text
     assert "head on the clamped trace == model output: True" in text
+    # each comparison with its paired block-bootstrap interval and n (issue 15)
+    verdict = r"(beats|is worse than|does not measurably beat) persistence: RMSE difference"
+    ci = r"[+-]\d\.\d{3} ppm \(95% CI [+-]\d\.\d{3} to [+-]\d\.\d{3}, n = 520"
+    assert len(re.findall(rf"{verdict} {ci}; moving-block bootstrap", text)) == 2, text
+    assert re.search(rf"every forget gate closed: {ci}, paired\)", text)
     assert re.search(r"every forget gate closed \d+\.\d{3} ppm", text)
     assert re.search(r"every update gate at 0 \d+\.\d{3} ppm", text)
     # three explorers (LSTM, LSTM with a forget gate closed, GRU), each a self-contained iframe

@@ -3,18 +3,20 @@ what each shows equals what the package computes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("streamlit.testing.v1")
-from conftest import place, run  # noqa: E402
+from conftest import chart, place, run  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from lstm_viz import compare, lessons  # noqa: E402
+from lstm_viz import claims, compare, core_tables, lessons, stats  # noqa: E402
 from lstm_viz.models import load_shipped, shipped_metrics  # noqa: E402
-from lstm_viz.tasks import cue  # noqa: E402
+from lstm_viz.tasks import cue, forecast, series  # noqa: E402
+from lstm_viz.ui import forecast_view  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -40,9 +42,41 @@ def test_compare_every_control(app):
     # since issue 13 the plain RNN (12,000 steps) learned every answer, and holds Boston too
     assert set(answers(at).values()) == {"Massachusetts"}
     text = " ".join(m.value for m in at.markdown)
-    # at gap 200 it misses 2 of 1,000 (two He names), measured on the recorded set
-    assert "- RNN (tanh): every cue right for 5 of 6 answers; misses He (250/252" in text
+    # at gap 200, live on the fresh sentences behind the README's cue table: the same count as
+    # recorded there, with n and Wilson intervals overall and per answer
+    by = core_tables.accuracy_by_answer(load_shipped("cue_rnn_tanh"), 200, fresh=True)
+    right, rec = sum(v["correct"] for v in by.values()), claims.get("cue_rnn_tanh.accuracy.gap200")
+    assert (right, 2000) == (rec["k"], rec["n"]) and right < 2000
+    lo, hi = stats.wilson(right, 2000)
+    he = by["He"]
+    assert (
+        f"- RNN (tanh): {right:,} of 2,000 right (95% CI {100 * lo:.2f}–{100 * hi:.2f}%); every "
+        f"cue right for 5 of 6 answers; misses He ({he['correct']} of {he['n']}, 95% CI "
+        f"{100 * he['lo']:.2f}–{100 * he['hi']:.2f}%, says He)"
+    ) in text
+    # every point of the accuracy chart is the recorded fresh measurement with its Wilson bar
+    spec = chart(at, "lv_cmp_accuracy")
+    for trace_ in spec["data"]:
+        row = core_tables.fresh_cue()[trace_["name"]]
+        assert trace_["x"] == list(row) == [5, 10, 20, 50, 100, 200, 400]
+        assert trace_["y"] == pytest.approx([100 * c["value"] for c in row.values()])
+        bars = trace_["error_y"]
+        assert bars["array"] == pytest.approx([100 * (c["hi"] - c["value"]) for c in row.values()])
+        assert bars["arrayminus"] == pytest.approx(
+            [100 * (c["value"] - c["lo"]) for c in row.values()]
+        )
+        assert all(c["n"] == 2000 for c in row.values())
+    assert "n = 2,000 per point" in json.dumps(spec["layout"]["annotations"])
+    # the adding problem: recorded rows say "no interval", the T = 50 re-measurement its t interval
+    assert "n = 1,000 test sequences per point, no interval" in text
     assert "the cores separate here" in text  # the adding problem still separates them
+    fresh = claims.get("adding.mse.adding_gru")
+    assert f"GRU {fresh['value']:.4f} (95% CI {fresh['lo']:.4f}–{fresh['hi']:.4f})" in text
+    assert "re-measured on 5,000 fresh sequences" in text
+    diamonds = [d for d in chart(at, "lv_cmp_adding")["data"] if d["mode"] == "markers"]
+    assert len(diamonds) == 4 and all(d["x"] == [50] for d in diamonds)
+    gru = next(d for d in diamonds if d["name"] == "GRU, fresh")
+    assert gru["error_y"]["array"] == pytest.approx([fresh["hi"] - fresh["value"]])
     assert "failed to learn those answers" not in text
     # the gradient at the cue: this sentence's values and the spread at gap 200, in the one
     # protocol's words (the lesson's stop 8 says the same of its sentence at its gap)
@@ -81,12 +115,30 @@ def test_forecast_switch_controls_and_from_step(app):
     assert table.iloc[1, 1] == pytest.approx(30.34565, abs=1e-4)
     recorded = shipped_metrics("forecast_sunspots_lstm")  # each score says its n
     assert f"(n = {recorded['test_steps']:,} steps)" in table.columns[1]
-    assert f"n = {recorded['multistep_launches']} launches" in table.columns[2]
+    assert f"n = {recorded['multistep_launches']} launches, no interval" in table.columns[3]
+    # each one-step RMSE has its block-bootstrap interval, and the verdicts their paired ones,
+    # equal to the package's computed here on the same series and predictions
+    model = load_shipped("forecast_sunspots_lstm")
+    extra = model.config.extra
+    values = series.variant_series(extra["variant"]).values
+    cmp = series.tail_comparison(
+        values, forecast.one_step(model, values), extra["test_start"], extra["season"]
+    )
+    assert cmp.n == recorded["test_steps"] and f"{cmp.block}-step blocks" in table.columns[2]
+    for row, name in enumerate(("model", "persistence", "seasonal naive")):
+        _, lo, hi = cmp.rmse[name]
+        assert lo < table.iloc[row, 1] < hi
+        assert table.iloc[row, 2] == f"{lo:.4g}–{hi:.4g}"
+    text = " ".join(m.value for m in at.markdown)
+    assert forecast_view.comparison_text(cmp) in text
+    d, lo, hi = cmp.diff["persistence"]
+    assert hi < 0 and f"beats persistence: RMSE difference {d:.1f} (95% CI {lo:.1f} to " in text
+    assert f"{hi:.1f}, n = {cmp.n}), and beats seasonal naive" in text
     at.slider(key="lv_fc_start_forecast_sunspots_lstm").set_value(200)
     at.slider(key="lv_fc_horizon_forecast_sunspots_lstm").set_value(30)
     at.toggle(key="lv_fc_whole_forecast_sunspots_lstm").set_value(True)
     run(at)
-    assert "30 known steps" in at.dataframe[0].value.columns[-1]
+    assert "this launch (30 steps, no interval)" == at.dataframe[0].value.columns[-1]
     at.session_state["lv_step"] = 120  # the step-by-step view's step
     run(at)
     at.button(key="lv_fc_from_step").click()

@@ -109,37 +109,63 @@ def step_lines(
     return fig
 
 
-def accuracy_by_gap(table: dict[str, dict[int, float]], gap: int | None = None) -> go.Figure:
-    """Held-out accuracy (0..1) against the gap, one line per core; a band at `gap`."""
-    data = [
-        go.Scatter(
-            x=list(row),
-            y=[100 * a for a in row.values()],
-            name=name,
-            mode="lines+markers",
-            line=dict(width=3, color=COLOURS.get(name)),
-            marker=dict(size=9),
-            hovertemplate="gap %{x}: %{y:.1f}%<extra>" + name + "</extra>",
-        )
-        for name, row in table.items()
-    ]
+def _bars(row: dict, value: str) -> dict | None:
+    """Asymmetric error bars from {x: {"lo", "hi", value}} rows, or None without intervals."""
+    if not all("lo" in c and "hi" in c for c in row.values()):
+        return None
+    return dict(
+        type="data", symmetric=False, thickness=2, width=6,
+        array=[c["hi"] - c[value] for c in row.values()],
+        arrayminus=[c[value] - c["lo"] for c in row.values()],
+    )  # fmt: skip
+
+
+def accuracy_by_gap(
+    table: dict[str, dict[int, dict]], gap: int | None = None, source: str = ""
+) -> go.Figure:
+    """Accuracy (0..1) against the gap, one line per core, each point with its 95% interval as
+    an error bar; a band at `gap`. table: core -> {gap: {"value", "lo", "hi", "n"}}."""
+    data = []
+    for name, row in table.items():
+        pct = {g: {k: 100 * c[k] for k in ("value", "lo", "hi") if k in c} for g, c in row.items()}
+        hover = []
+        for g, c in pct.items():
+            n = f", n = {row[g]['n']:,}" if "n" in row[g] else ""
+            ci = f" (95% CI {c['lo']:.2f}–{c['hi']:.2f}%{n})" if "lo" in c else ""
+            hover.append(f"{c['value']:.2f}%{ci}")
+        data.append(
+            go.Scatter(
+                x=list(row), y=[c["value"] for c in pct.values()], name=name,
+                mode="lines+markers", line=dict(width=3, color=COLOURS.get(name)),
+                marker=dict(size=9), error_y=_bars(pct, "value"), customdata=hover,
+                hovertemplate="gap %{x}: %{customdata}<extra>" + name + "</extra>",
+            )
+        )  # fmt: skip
     fig = go.Figure(data, base_layout(330, "", large=True))  # the view's heading names it
     if gap is not None:
         fig.add_vline(x=gap, line=dict(color="orange", width=3))
     fig.update_xaxes(
         title="gap (filler tokens)", type="log", tickvals=[5, 10, 20, 50, 100, 200, 400]
     )
-    fig.update_yaxes(title="recorded accuracy (%)", range=[0, 105])
+    fig.update_yaxes(title="accuracy (%), 95% CI bars", range=[0, 105])
+    _source(fig, source)
     return fig
 
 
-def adding_mse(table: dict[str, dict[int, float]], source: str = "") -> go.Figure:
-    """Adding-problem test MSE against the sequence length T, one line per core (log y)."""
+def adding_mse(
+    table: dict[str, dict[int, float]], source: str = "", fresh: dict[str, dict] | None = None
+) -> go.Figure:
+    """Adding-problem test MSE against the sequence length T, one line per core (log y).
+
+    table: row -> {T: MSE} (recorded, no intervals); fresh: row -> {"T", "value", "lo", "hi",
+    "n"}: a re-measured point per row, drawn as a diamond with its 95% interval as a bar.
+    """
     data = [
         go.Scatter(
             x=list(row),
             y=list(row.values()),
             name=name,
+            legendgroup=name,
             mode="lines+markers",
             line=dict(
                 width=3, color=COLOURS.get(name), dash="dash" if name == "always 1.0" else None
@@ -149,6 +175,17 @@ def adding_mse(table: dict[str, dict[int, float]], source: str = "") -> go.Figur
         )
         for name, row in table.items()
     ]
+    for name, c in (fresh or {}).items():
+        ci = f"95% CI {c['lo']:.4f}–{c['hi']:.4f}, n = {c['n']:,}"
+        data.append(
+            go.Scatter(
+                x=[c["T"]], y=[c["value"]], name=f"{name}, fresh", legendgroup=name,
+                showlegend=False, mode="markers",
+                marker=dict(size=13, symbol="diamond-open", color=COLOURS.get(name), line_width=2),
+                error_y=_bars({c["T"]: c}, "value"),
+                hovertemplate=f"T=%{{x}}, fresh: MSE %{{y:.4f}} ({ci})<extra>{name}</extra>",
+            )
+        )  # fmt: skip
     fig = go.Figure(data, base_layout(330, "", large=True))  # the view's heading names it
     fig.update_xaxes(
         title="sequence length T",
@@ -158,9 +195,14 @@ def adding_mse(table: dict[str, dict[int, float]], source: str = "") -> go.Figur
     fig.update_yaxes(
         title="test MSE (lower is better)", type="log", dtick=1, exponentformat="power"
     )
+    _source(fig, source)
+    return fig
+
+
+def _source(fig: go.Figure, source: str) -> None:
+    """Where the numbers come from, in small type below the plot."""
     if source:
         fig.add_annotation(
-            x=0, y=-0.28, xref="paper", yref="paper", text=safe(source, 120), showarrow=False,
+            x=0, y=-0.28, xref="paper", yref="paper", text=safe(source, 200), showarrow=False,
             xanchor="left", font=dict(size=11, color="#555"),
         )  # fmt: skip
-    return fig

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lstm_viz import stats
 from lstm_viz.limits import MAX_SERIES, MAX_SERIES_ABS, whole_number
 from lstm_viz.scaling import Scaling  # noqa: F401  (re-exported: the task's scaling lives there)
 
@@ -181,6 +182,73 @@ def baselines(values: np.ndarray, start: int, season: int) -> dict:
         "persistence_rmse": rmse(values[start - 1 : -1], tail),
         "seasonal_naive_rmse": rmse(values[start - season : len(values) - season], tail),
     }
+
+
+@dataclass(frozen=True)
+class TailComparison:
+    """One-step RMSE on the held-out tail of a model and its baselines, each with a 95% interval,
+    and model-minus-baseline differences with paired intervals: a moving-block bootstrap over
+    the tail's steps (`stats.block_resamples`), the same resampled steps for every forecaster."""
+
+    n: int  # steps scored: values[start:]
+    block: int  # bootstrap block length in steps
+    n_boot: int  # resamples
+    seed: int
+    rmse: dict[str, tuple[float, float, float]]  # forecaster -> (RMSE, lo, hi)
+    diff: dict[str, tuple[float, float, float]]  # baseline -> model RMSE minus its (value, lo, hi)
+
+    def verdict(self, baseline: str) -> str:
+        """'beats', 'is worse than' or 'does not measurably beat', by the difference's interval."""
+        _, lo, hi = self.diff[baseline]
+        return "beats" if hi < 0 else "is worse than" if lo > 0 else "does not measurably beat"
+
+
+def tail_comparison(
+    values: np.ndarray, pred: np.ndarray, start: int, season: int, n_boot: int = 2000,
+    seed: int = 0, block: int | None = None,
+) -> TailComparison:  # fmt: skip
+    """The model's one-step predictions `pred` (N,) against persistence and seasonal naive over
+    values[start:], with block-bootstrap intervals (block: `stats.block_length(n)` by default;
+    about 5 ms for 520 steps and 2,000 resamples)."""
+    if not season <= start < len(values) - 1:
+        raise ValueError(f"start={start}: the tail must leave a season ({season}) before it")
+    truth = values[start:]
+    errors = {  # (n,) squared error per step
+        "model": (np.asarray(pred)[start:] - truth) ** 2,
+        "persistence": (values[start - 1 : -1] - truth) ** 2,
+        "seasonal naive": (values[start - season : len(values) - season] - truth) ** 2,
+    }
+    if not np.isfinite(errors["model"]).all():
+        raise ValueError("the model has no prediction for some tail steps; start the tail later")
+    n = len(truth)
+    block = block or stats.block_length(n)
+    idx = stats.block_resamples(n, block, n_boot, seed)  # (n_boot, n), shared: paired
+    draws = {k: np.sqrt(e[idx].mean(axis=1)) for k, e in errors.items()}  # (n_boot,) each
+    rmse_ = {
+        k: (float(np.sqrt(e.mean())), *stats.percentile_interval(draws[k]))
+        for k, e in errors.items()
+    }
+    diff = {
+        k: (rmse_["model"][0] - rmse_[k][0], *stats.percentile_interval(draws["model"] - draws[k]))
+        for k in ("persistence", "seasonal naive")
+    }
+    return TailComparison(n, block, n_boot, seed, rmse_, diff)
+
+
+def rmse_difference(
+    pred: np.ndarray, other: np.ndarray, truth: np.ndarray, n_boot: int = 2000, seed: int = 0,
+    block: int | None = None,
+) -> tuple[float, float, float]:  # fmt: skip
+    """(RMSE(pred) - RMSE(other), lo, hi) against `truth` (n,), with the 95% interval of the
+    moving-block bootstrap over the steps, the same resampled steps for both (paired): e.g. a
+    model with a gate closed against the model as trained. Same resamples as `tail_comparison`
+    for the same n, block and seed."""
+    a, b = (np.asarray(x, dtype=float) - truth for x in (pred, other))
+    if a.shape != np.shape(truth) or b.shape != a.shape or not np.isfinite(a + b).all():
+        raise ValueError("pred, other and truth need the same length and finite values")
+    idx = stats.block_resamples(len(a), block or stats.block_length(len(a)), n_boot, seed)
+    draws = np.sqrt((a**2)[idx].mean(1)) - np.sqrt((b**2)[idx].mean(1))  # (n_boot,)
+    return (rmse(pred, truth) - rmse(other, truth), *stats.percentile_interval(draws))
 
 
 def naive_forecasts(values: np.ndarray, start: int, horizon: int, season: int) -> dict:

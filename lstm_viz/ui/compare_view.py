@@ -1,5 +1,9 @@
 """RNN vs GRU vs LSTM: one cue input at a chosen gap through the three shipped cue models, their
-answers, the saliency of each answer over the input, and the recorded accuracy and adding tables.
+answers, the saliency of each answer over the input, accuracy over the gap and the adding problem,
+every accuracy and error with its n and 95% interval (`lstm_viz.core_tables`): the cue table and
+the shipped adding models re-measured on fresh samples (claims.json, as in the README), the
+per-answer counts at the chosen gap live on fresh sentences drawn the same way, the adding rows
+over T as recorded ("no interval").
 
 The view builds its own input (the sidebar's is not used): a cue, `gap` filler tokens, the query.
 Every sentence of reading below the charts is made from the numbers shown, so it says what this
@@ -13,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lstm_viz import compare, figures
+from lstm_viz import compare, core_tables, figures, stats
 from lstm_viz.tasks import cue
 from lstm_viz.ui.common import CHART
 from lstm_viz.ui.loaders import load_model
@@ -40,8 +44,10 @@ def _measure(word: str, gap: int, seed: int, clause: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _by_answer(gap: int) -> dict:
+    """Accuracy by answer at `gap` on the fresh sentences (about 2 s at gap 200; cached)."""
     return {
-        t: compare.accuracy_by_answer(load_model(n), gap) for n, t in compare.CUE_MODELS.items()
+        t: core_tables.accuracy_by_answer(load_model(n), gap, fresh=True)
+        for n, t in compare.CUE_MODELS.items()
     }
 
 
@@ -100,35 +106,70 @@ def _saliency_reading(m: dict, spread: compare.GradientSpread) -> str:
     return text
 
 
+def _pct(v: float) -> str:
+    """Enough digits to tell 99.95% from 100%."""
+    return "100%" if v == 1 else f"{100 * v:.2f}%" if v >= 0.99 else f"{100 * v:.1f}%"
+
+
+def _ci(lo: float, hi: float) -> str:
+    """'95% CI 98.60–99.89%': both ends with the digits the upper one needs."""
+    d = 2 if hi >= 0.99 else 1
+    return f"95% CI {100 * lo:.{d}f}–" + ("100%" if hi == 1 else f"{100 * hi:.{d}f}%")
+
+
 def _accuracy_reading(table: dict, by_answer: dict, gap: int) -> str:
+    """The fresh table per core (each end with its interval) and the live per-answer counts at
+    `gap`; "falls with the gap" only when the ends' intervals do not overlap."""
     lines = []
     for title, row in table.items():
-        lo, hi = min(row.values()), max(row.values())
-        span = f"{lo:.1%}" if lo == hi else f"{lo:.1%} to {hi:.1%}"
         first, last = row[min(row)], row[max(row)]
-        trend = "falls" if last < first - 0.05 else "does not fall"
-        trend = "" if lo == hi else f"; it {trend} with the gap ({first:.1%} → {last:.1%})"
-        lines.append(f"- **{title}**: {span} over gaps {min(row)} to {max(row)}{trend}.")
+        n = f"n = {first['n']:,} fresh sentences per gap"
+        ends = f"gaps {min(row)} to {max(row)}"
+        if all(c["value"] == 1 for c in row.values()):
+            lines.append(f"- **{title}**: 100% at every gap from {min(row)} to {max(row)} ({n}).")
+            continue
+        low = min(row, key=lambda g: row[g]["value"])
+        lo = row[low]
+        trend = (
+            f"it falls with the gap: the intervals at gap {min(row)} and {max(row)} do not overlap"
+            if last["hi"] < first["lo"]
+            else f"no fall with the gap that {n} can tell (the intervals at gap {min(row)} and "
+            f"{max(row)} overlap)"
+        )
+        lines.append(
+            f"- **{title}**: lowest {_pct(lo['value'])} ({_ci(lo['lo'], lo['hi'])}) at gap {low}, "
+            f"over {ends}; {trend}."
+        )
+    some = next(iter(by_answer.values()))
+    total = sum(v["n"] for v in some.values())
     lines.append(
-        f"\nNow at gap {gap}, {compare.HELDOUT_N} held-out sequences (seeded like the recorded "
-        "sets), by answer:\n"
+        f"\nNow at gap {gap}, on {total:,} fresh sentences drawn like the table's (at its gaps, "
+        "the very same sentences), by answer:\n"
     )
     for title, answers in by_answer.items():
-        wrong = [f"{a} ({v['correct']}/{v['n']}, says {v['said']})" for a, v in answers.items()
-                 if v["correct"] < v["n"]]  # fmt: skip
+        right = sum(v["correct"] for v in answers.values())
+        lo, hi = stats.wilson(right, total)
+        wrong = [
+            f"{a} ({v['correct']:,} of {v['n']:,}, {_ci(v['lo'], v['hi'])}, says {v['said']})"
+            for a, v in answers.items()
+            if v["correct"] < v["n"]
+        ]
         good = sum(v["correct"] == v["n"] for v in answers.values())
         tail = f"; misses {', '.join(wrong)}" if wrong else ""
-        lines.append(f"- {title}: every cue right for {good} of {len(answers)} answers{tail}.")
+        lines.append(
+            f"- {title}: {right:,} of {total:,} right ({_ci(lo, hi)}); every cue right for "
+            f"{good} of {len(answers)} answers{tail}."
+        )
     for title, answers in by_answer.items():
         held = [a for a, v in answers.items() if v["correct"] == v["n"]]
         none = [a for a, v in answers.items() if v["correct"] == 0]
         row = table.get(title, {})
-        flat = bool(row) and row[max(row)] >= row[min(row)] - 0.05
+        flat = bool(row) and row[max(row)]["hi"] >= row[min(row)]["lo"]
         if held and none and len(held) + len(none) == len(answers) and flat:
             # all-or-nothing per answer, and no decline with the gap: learning, not memory
             lines.append(
                 f"\n{title} gets every cue of {len(held)} answers right and every cue of the "
-                f"other {len(none)} wrong, and its recorded accuracy does not fall with the gap: "
+                f"other {len(none)} wrong, and its accuracy does not measurably fall with the gap: "
                 "it failed to learn those answers, not to remember. A few bits can be held "
                 "without gates; the adding problem (right) needs more."
             )
@@ -139,8 +180,8 @@ def compare_view(src, tr, preds, trace_id: str) -> None:
     st.markdown("### RNN vs GRU vs LSTM on the long-gap cue task")
     st.caption(
         "The shipped cue_rnn_tanh, cue_gru and cue_lstm were trained under one protocol (seed 0, "
-        "32 units, 6,000 Adam steps on gaps of 0 to 50 filler tokens). This view builds its own "
-        "input below; the sidebar's input is not used here."
+        "32 units, 6,000 Adam steps, the plain RNN 12,000, on gaps of 0 to 50 filler tokens). "
+        "This view builds its own input below; the sidebar's input is not used here."
     )
     word, clause, gap, seed = _input_ui()
     m = _measure(word, gap, seed, clause)
@@ -157,32 +198,39 @@ def compare_view(src, tr, preds, trace_id: str) -> None:
     st.plotly_chart(fig, key="lv_cmp_saliency", config=CHART)
     # the spread over fresh sentences at this gap: computed once per gap (compare caches it)
     st.markdown(_saliency_reading(m, compare.gradient_spread(gap)))
-    table = compare.recorded_cue()
+    table = core_tables.fresh_cue()
+    n = next(iter(next(iter(table.values())).values()))["n"]
     left, right = st.columns(2, gap="medium")
     with left:
         st.markdown("#### Accuracy over the gap")
         st.plotly_chart(
-            figures.accuracy_by_gap(table, gap),
+            figures.accuracy_by_gap(table, gap, f"fresh sentences, n = {n:,} per point"),
             key="lv_cmp_accuracy",
             config=CHART,
         )
-        st.markdown(_accuracy_reading(table, _by_answer(gap), gap))
+        st.markdown(
+            f"Each point: accuracy at the question on {n:,} fresh sentences (seeds no training "
+            "batch or held-out set uses; `scripts/measure_claims.py`, the README's cue table), "
+            "its bar the 95% Wilson interval.\n\n" + _accuracy_reading(table, _by_answer(gap), gap)
+        )
     with right:
         st.markdown("#### The adding problem")
-        adding, source = compare.recorded_adding()
+        adding, source, n_rec = core_tables.recorded_adding()
+        fresh = core_tables.fresh_adding()
         st.plotly_chart(
-            figures.adding_mse(adding, f"from {source}"),
+            figures.adding_mse(adding, f"lines: recorded, n = {n_rec:,}, no interval", fresh),
             key="lv_cmp_adding",
             config=CHART,
         )
         st.markdown(
             "Two real numbers, marked somewhere in a sequence of T random ones, must be kept "
             "exactly until the last step; always answering 1.0 scores the dashed line. "
-            + _adding_reading(adding)
+            + _adding_reading(adding, source, n_rec, fresh)
         )
 
 
-def _adding_reading(adding: dict) -> str:
+def _adding_reading(adding: dict, source: str, n_rec: int, fresh: dict) -> str:
+    """The recorded rows (no interval) and the re-measured T = 50 points (t intervals)."""
     base = adding.get("always 1.0", {})
     out, kinds = [], set()
     for title, row in adding.items():
@@ -193,4 +241,27 @@ def _adding_reading(adding: dict) -> str:
         where = f"T = {', '.join(map(str, solved))}" if solved else "no T"
         out.append(f"{title} gets below a tenth of the baseline at {where}")
     verdict = "the cores separate here" if len(kinds) > 1 else "the cores do not separate here"
-    return "; ".join(out) + f": {verdict}."
+    text = (
+        f"Recorded in {source}, n = {n_rec:,} test sequences per point, no interval: "
+        + "; ".join(out)
+        + f": {verdict}."
+    )
+    if fresh:
+        b = fresh["always 1.0"]
+        parts, says = [], []
+        for title, c in fresh.items():
+            parts.append(f"{title} {c['value']:.4f} (95% CI {c['lo']:.4f}–{c['hi']:.4f})")
+            if title == "always 1.0":
+                continue
+            if c["hi"] < 0.1 * b["lo"]:
+                says.append(f"{title} below a tenth of always 1.0's, even at its interval's ends")
+            elif c["lo"] <= b["hi"] and b["lo"] <= c["hi"]:
+                says.append(f"{title} no better than always 1.0 (the intervals overlap)")
+            else:
+                says.append(f"{title} below always 1.0 but not below a tenth of it")
+        T, n = b["T"], b["n"]
+        text += (
+            f" The shipped T = {T} models re-measured on {n:,} fresh sequences (test MSE with its "
+            f"95% Student's t interval; the diamonds): {', '.join(parts)}: {'; '.join(says)}."
+        )
+    return text

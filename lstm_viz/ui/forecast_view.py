@@ -1,6 +1,7 @@
 """Forecast: the series, one-step predictions, a multi-step forecast launched from a chosen step,
-RMSE beside naive persistence and seasonal naive on the held-out tail, and a quick model trained
-on the user's own CSV column.
+RMSE beside naive persistence and seasonal naive on the held-out tail (each with its n and a
+block-bootstrap interval, and whether the model beats each baseline by the paired difference's
+interval: `series.tail_comparison`), and a quick model trained on the user's own CSV column.
 
 A model trained here lives in this session's state only (never in a cache shared by sessions).
 """
@@ -74,15 +75,22 @@ def _not_forecast_ui(src) -> None:
         )
 
 
-def _rmse_table(entry: dict, pred: np.ndarray, start: int, paths: dict) -> dict:
+@st.cache_data(show_spinner=False, max_entries=16)
+def _tail_comparison(values: np.ndarray, pred: np.ndarray, tail: int, season: int):
+    """The block-bootstrap comparison on the held-out tail, once per model and series (~15 ms)."""
+    return series.tail_comparison(values, pred, tail, season)
+
+
+def _fixed(x: float, lead: float) -> str:
+    """x with three significant digits of `lead`'s size: -0.131, -0.150; -15.2, -19.0."""
+    digits = max(0, 2 - int(np.floor(np.log10(abs(lead))))) if lead else 3
+    return f"{x:.{digits}f}"
+
+
+def _rmse_table(entry: dict, start: int, paths: dict, cmp: series.TailComparison) -> dict:
     v, extra = entry["values"], entry["model"].config.extra
-    tail, season = extra["test_start"], extra["season"]
-    base = series.baselines(v, tail, season)
-    one = [
-        series.rmse(pred[tail:], v[tail:]),
-        base["persistence_rmse"],
-        base["seasonal_naive_rmse"],
-    ]
+    season = extra["season"]
+    names = ("model", "persistence", "seasonal naive")
     m = entry["metrics"]
     multi = [m.get(k) for k in ("multistep_rmse", "multistep_persistence_rmse")]
     multi.append(m.get("multistep_seasonal_naive_rmse"))
@@ -96,13 +104,36 @@ def _rmse_table(entry: dict, pred: np.ndarray, start: int, paths: dict) -> dict:
     return {
         "": ["LSTM", "persistence (last value)", f"seasonal naive (season {season})"],
         # n beside each score (issue 15): the tail's steps, the recorded forecasts' launches
-        f"one-step RMSE, held-out tail (n = {len(v) - tail:,} steps)": [round(x, 4) for x in one],
-        f"multi-step RMSE, H={h} (recorded at training, n = "
-        f"{m.get('multistep_launches', '?')} launches)": [
+        f"one-step RMSE (n = {cmp.n:,} steps)": [round(cmp.rmse[k][0], 4) for k in names],
+        f"95% CI, {cmp.block}-step blocks": [
+            f"{cmp.rmse[k][1]:.4g}–{cmp.rmse[k][2]:.4g}" for k in names
+        ],
+        f"{h}-step RMSE (recorded, n = {m.get('multistep_launches', '?')} launches, no interval)": [
             None if x is None else round(x, 4) for x in multi
         ],
-        f"this forecast, {known} known steps": [None if x is None else round(x, 4) for x in here],
+        f"this launch ({known} steps, no interval)": [
+            None if x is None else round(x, 4) for x in here
+        ],
     }
+
+
+def comparison_text(cmp: series.TailComparison) -> str:
+    """'beats persistence: RMSE difference -0.131 (95% CI -0.150 to -0.113, n = 520)', for both
+    baselines, and how the intervals were made."""
+    parts = []
+    for base, (d, lo, hi) in cmp.diff.items():
+        f = lambda x, d=d: _fixed(x, d)  # noqa: E731
+        parts.append(
+            f"{cmp.verdict(base)} {base}: RMSE difference {f(d)} "
+            f"(95% CI {f(lo)} to {f(hi)}, n = {cmp.n:,})"
+        )
+    return (
+        f"On the held-out tail the model {parts[0]}, and {parts[1]}. Intervals: a moving-block "
+        f"bootstrap over the tail's per-step squared errors ({cmp.block}-step blocks, "
+        f"{cmp.n_boot:,} resamples, seed {cmp.seed}), the same resampled steps for the model and "
+        "both baselines, so each difference is paired; a difference whose interval leaves out 0 "
+        "is one this tail can tell."
+    )
 
 
 def _panel(key: str, entry: dict, step: int | None = None) -> None:
@@ -148,7 +179,13 @@ def _panel(key: str, entry: dict, step: int | None = None) -> None:
         window = (window[0], min(len(v), start + 2 * horizon + 1))
     fig = figures.forecast_figure(v, labels, pred, tail, start, paths, entry["unit"], window)
     st.plotly_chart(fig, key="lv_fc_chart", config=CHART)
-    st.dataframe(_rmse_table(entry, pred, start, paths), hide_index=True, key="lv_fc_rmse")
+    try:
+        cmp = _tail_comparison(v, pred, tail, season)
+    except ValueError as err:  # a tail the model has no predictions for
+        show_error("Could not score the held-out tail", err)
+        return
+    st.dataframe(_rmse_table(entry, start, paths, cmp), hide_index=True, key="lv_fc_rmse")
+    st.markdown(comparison_text(cmp))
     st.caption(
         f"The held-out tail starts at {plain(labels[tail])} (step {tail}): never trained on and "
         "not used to pick the weights. Persistence repeats the last value; seasonal naive "

@@ -120,8 +120,9 @@ def _saliency_ui(src, tr, step: int, trace_id: str, marks: dict) -> None:
     ratio = ""
     early = marks.get("cue", 0)  # the cue on cue models, else the first input
     if early < step and sal[step] > 0:
-        which = f"The cue (step {early})" if "cue" in marks else "The first input"
-        ratio = f" {which} gets {sal[early] / sal[step]:.3g}× the gradient of the current input."
+        which = f"the cue (step {early})" if "cue" in marks else "the first input"
+        times = sal[early] / sal[step]
+        ratio = f" On this input {which} gets {times:.3g}× the gradient of the current one."
     st.caption(
         f"Gradient norm of {what} at step {step} with respect to the input the recurrent core "
         "read at each step (after any embedding); in one direction, later inputs cannot "
