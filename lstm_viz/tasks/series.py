@@ -1,6 +1,7 @@
 """Series for the forecasting task: the shipped CSVs, a synthetic generator, baselines.
 
-How values are scaled for the model (`Scaling`) lives in `lstm_viz/scaling.py`.
+How values are scaled for the model (`Scaling`) lives in `lstm_viz/scaling.py`; the shipped series,
+their names and the synthetic defaults (`load_series`, `VARIANTS`) in `lstm_viz/series_files.py`.
 
 Everything here is numpy; the model lives in `forecast.py`. Conventions used throughout:
 
@@ -15,46 +16,21 @@ Everything here is numpy; the model lives in `forecast.py`. Conventions used thr
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from lstm_viz import stats
 from lstm_viz.limits import MAX_SERIES, MAX_SERIES_ABS, whole_number
 from lstm_viz.scaling import Scaling  # noqa: F401  (re-exported: the task's scaling lives there)
-
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-MIN_LENGTH = 60  # shorter series leave too few steps for training, validation and a test tail
-VARIANTS = ("co2", "sunspots", "synthetic")
-SYNTHETIC = dict(length=600, period=24, trend=0.02, noise=0.2, amplitude=1.0, seed=0)
-
-
-@dataclass
-class Series:
-    name: str  # "co2", "sunspots", "synthetic" or "custom"
-    values: np.ndarray  # (N,) float64, original units
-    labels: list[str]  # (N,) the date, year or step number of each value
-    unit: str  # printed after values, e.g. "ppm"
-    season: int  # steps per seasonal cycle, for the seasonal-naive baseline
-
-
-def _read_csv(name: str, key: str, column: str) -> tuple[list[str], np.ndarray]:
-    with open(DATA_DIR / name, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return [r[key] for r in rows], np.array([float(r[column]) for r in rows])
-
-
-def load_series(name: str) -> Series:
-    """A shipped series: "co2" (weekly, Mauna Loa 1958-2001) or "sunspots" (yearly 1700-2008)."""
-    if name == "co2":
-        dates, values = _read_csv("co2_weekly.csv", "date", "co2")
-        return Series("co2", values, dates, "ppm", season=52)
-    if name == "sunspots":
-        years, values = _read_csv("sunspots_yearly.csv", "year", "sunspots")
-        return Series("sunspots", values, years, "", season=11)
-    raise ValueError(f"no shipped series {name!r}; choose 'co2' or 'sunspots' (or 'synthetic')")
+from lstm_viz.series_files import (  # noqa: F401  (re-exported: the shipped series live there)
+    DATA_DIR,
+    MIN_LENGTH,
+    SYNTHETIC,
+    VARIANTS,
+    Series,
+    load_series,
+)
 
 
 def synthetic_series(
