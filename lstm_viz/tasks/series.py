@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_viz import stats
 from lstm_viz.limits import MAX_SERIES, MAX_SERIES_ABS, whole_number
 from lstm_viz.scaling import Scaling  # noqa: F401  (re-exported: the task's scaling lives there)
 from lstm_viz.series_files import (  # noqa: F401  (re-exported: the shipped series live there)
@@ -31,6 +30,7 @@ from lstm_viz.series_files import (  # noqa: F401  (re-exported: the shipped ser
     Series,
     load_series,
 )
+from lstm_viz.stats import block_length, block_resamples, percentile_interval
 
 
 def synthetic_series(
@@ -197,15 +197,14 @@ def tail_comparison(
     if not np.isfinite(errors["model"]).all():
         raise ValueError("the model has no prediction for some tail steps; start the tail later")
     n = len(truth)
-    block = block or stats.block_length(n)
-    idx = stats.block_resamples(n, block, n_boot, seed)  # (n_boot, n), shared: paired
+    block = block or block_length(n)
+    idx = block_resamples(n, block, n_boot, seed)  # (n_boot, n), shared: paired
     draws = {k: np.sqrt(e[idx].mean(axis=1)) for k, e in errors.items()}  # (n_boot,) each
     rmse_ = {
-        k: (float(np.sqrt(e.mean())), *stats.percentile_interval(draws[k]))
-        for k, e in errors.items()
+        k: (float(np.sqrt(e.mean())), *percentile_interval(draws[k])) for k, e in errors.items()
     }
     diff = {
-        k: (rmse_["model"][0] - rmse_[k][0], *stats.percentile_interval(draws["model"] - draws[k]))
+        k: (rmse_["model"][0] - rmse_[k][0], *percentile_interval(draws["model"] - draws[k]))
         for k in ("persistence", "seasonal naive")
     }
     return TailComparison(n, block, n_boot, seed, rmse_, diff)
@@ -222,9 +221,9 @@ def rmse_difference(
     a, b = (np.asarray(x, dtype=float) - truth for x in (pred, other))
     if a.shape != np.shape(truth) or b.shape != a.shape or not np.isfinite(a + b).all():
         raise ValueError("pred, other and truth need the same length and finite values")
-    idx = stats.block_resamples(len(a), block or stats.block_length(len(a)), n_boot, seed)
+    idx = block_resamples(len(a), block or block_length(len(a)), n_boot, seed)
     draws = np.sqrt((a**2)[idx].mean(1)) - np.sqrt((b**2)[idx].mean(1))  # (n_boot,)
-    return (rmse(pred, truth) - rmse(other, truth), *stats.percentile_interval(draws))
+    return (rmse(pred, truth) - rmse(other, truth), *percentile_interval(draws))
 
 
 def naive_forecasts(values: np.ndarray, start: int, horizon: int, season: int) -> dict:
