@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser_util import streamlit_process  # noqa: E402
+from rss import rss_mb  # noqa: E402
 from st_client import Session  # noqa: E402
 
 KINDS = ("generated", "text", "upload", "csv", "intervene", "bad_then_good")
@@ -67,13 +68,6 @@ def server(log_path: str | None = None, timeout: float = 90.0):
     goes to `log_path` when given (tracebacks of failed runs are there)."""
     with streamlit_process(timeout, log_path=log_path) as (url, proc):
         yield url, proc.pid
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def model_file(i: int) -> bytes:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import st_client
+from rss import rss_mb
 from st_client import Session, element_key
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -191,8 +192,6 @@ async def churn(
 ) -> dict:
     """RSS (MB) after one session, after `n` opened and closed (`batch` at a time), and after
     the closed sessions' TTL; `session(url, i)` is bench/load.py's session (it closes itself)."""
-    from load import rss_mb
-
     errors = list((await session(url, 0)).errors)
     await asyncio.sleep(1.0)
     rss = {"first": rss_mb(pid)}

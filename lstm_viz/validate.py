@@ -35,6 +35,7 @@ from lstm_viz.limits import (
     is_real,
     listing,
 )
+from lstm_viz.series_files import MIN_LENGTH, SYNTHETIC, VARIANTS, load_series
 
 FIX = "re-save the model with lstm_viz.models.save_checkpoint"
 FORECAST_NEEDS = ("variant", "scaling", "season", "horizon", "test_start")  # forecast views read
@@ -153,8 +154,6 @@ def check_extra(extra: dict, task: str) -> None:
 
 
 def _forecast_fields(extra: dict) -> None:
-    from lstm_viz.tasks.series import VARIANTS  # late: tasks import models, models import us
-
     variant = extra.get("variant", "custom")
     if variant not in (*VARIANTS, "custom"):
         raise ValueError(
@@ -184,23 +183,17 @@ def _forecast_fields(extra: dict) -> None:
 
 def _stored_length(variant: str, synthetic) -> int | None:
     """Values in the series stored with a variant (None for "custom": the user brings them)."""
-    from lstm_viz.tasks import series
-
     if variant == "synthetic":
-        return int((synthetic or series.SYNTHETIC)["length"])
-    return _shipped_length(variant) if variant in series.VARIANTS else None
+        return int((synthetic or SYNTHETIC)["length"])
+    return _shipped_length(variant) if variant in VARIANTS else None
 
 
 @functools.cache
 def _shipped_length(variant: str) -> int:
-    from lstm_viz.tasks import series
-
-    return len(series.load_series(variant).values)  # the shipped CSVs never change
+    return len(load_series(variant).values)  # the shipped CSVs never change
 
 
 def _synthetic(params) -> None:
-    from lstm_viz.tasks.series import MIN_LENGTH
-
     if not isinstance(params, dict) or not set(params) <= SYNTHETIC_KEYS:
         raise ValueError(
             f"extra['synthetic'] must be a dict of {', '.join(sorted(SYNTHETIC_KEYS))}; {FIX}"

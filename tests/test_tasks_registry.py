@@ -89,9 +89,10 @@ def test_train_passes_the_trace_metrics_as_a_callback():
 
 
 def test_tasks_import_nothing_downstream_of_the_models():
-    # lstm_viz.limits and lstm_viz.scaling import nothing of lstm_viz (the models import them):
-    # upstream of the models, so allowed
-    allowed = ("lstm_viz.models", "lstm_viz.tasks", "lstm_viz.limits", "lstm_viz.scaling")
+    # lstm_viz.limits, scaling, series_files and stats import nothing of lstm_viz (the models
+    # import them or could): upstream of the models, so allowed
+    upstream = ("lstm_viz.limits", "lstm_viz.scaling", "lstm_viz.series_files", "lstm_viz.stats")
+    allowed = ("lstm_viz.models", "lstm_viz.tasks", *upstream)
     for path in Path(tasks_pkg.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):

@@ -1,6 +1,7 @@
 """Series for the forecasting task: the shipped CSVs, a synthetic generator, baselines.
 
-How values are scaled for the model (`Scaling`) lives in `lstm_viz/scaling.py`.
+How values are scaled for the model (`Scaling`) lives in `lstm_viz/scaling.py`; the shipped series,
+their names and the synthetic defaults (`load_series`, `VARIANTS`) in `lstm_viz/series_files.py`.
 
 Everything here is numpy; the model lives in `forecast.py`. Conventions used throughout:
 
@@ -15,46 +16,21 @@ Everything here is numpy; the model lives in `forecast.py`. Conventions used thr
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from lstm_viz import stats
 from lstm_viz.limits import MAX_SERIES, MAX_SERIES_ABS, whole_number
 from lstm_viz.scaling import Scaling  # noqa: F401  (re-exported: the task's scaling lives there)
-
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-MIN_LENGTH = 60  # shorter series leave too few steps for training, validation and a test tail
-VARIANTS = ("co2", "sunspots", "synthetic")
-SYNTHETIC = dict(length=600, period=24, trend=0.02, noise=0.2, amplitude=1.0, seed=0)
-
-
-@dataclass
-class Series:
-    name: str  # "co2", "sunspots", "synthetic" or "custom"
-    values: np.ndarray  # (N,) float64, original units
-    labels: list[str]  # (N,) the date, year or step number of each value
-    unit: str  # printed after values, e.g. "ppm"
-    season: int  # steps per seasonal cycle, for the seasonal-naive baseline
-
-
-def _read_csv(name: str, key: str, column: str) -> tuple[list[str], np.ndarray]:
-    with open(DATA_DIR / name, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return [r[key] for r in rows], np.array([float(r[column]) for r in rows])
-
-
-def load_series(name: str) -> Series:
-    """A shipped series: "co2" (weekly, Mauna Loa 1958-2001) or "sunspots" (yearly 1700-2008)."""
-    if name == "co2":
-        dates, values = _read_csv("co2_weekly.csv", "date", "co2")
-        return Series("co2", values, dates, "ppm", season=52)
-    if name == "sunspots":
-        years, values = _read_csv("sunspots_yearly.csv", "year", "sunspots")
-        return Series("sunspots", values, years, "", season=11)
-    raise ValueError(f"no shipped series {name!r}; choose 'co2' or 'sunspots' (or 'synthetic')")
+from lstm_viz.series_files import (  # noqa: F401  (re-exported: the shipped series live there)
+    DATA_DIR,
+    MIN_LENGTH,
+    SYNTHETIC,
+    VARIANTS,
+    Series,
+    load_series,
+)
+from lstm_viz.stats import block_length, block_resamples, percentile_interval
 
 
 def synthetic_series(
@@ -221,15 +197,14 @@ def tail_comparison(
     if not np.isfinite(errors["model"]).all():
         raise ValueError("the model has no prediction for some tail steps; start the tail later")
     n = len(truth)
-    block = block or stats.block_length(n)
-    idx = stats.block_resamples(n, block, n_boot, seed)  # (n_boot, n), shared: paired
+    block = block or block_length(n)
+    idx = block_resamples(n, block, n_boot, seed)  # (n_boot, n), shared: paired
     draws = {k: np.sqrt(e[idx].mean(axis=1)) for k, e in errors.items()}  # (n_boot,) each
     rmse_ = {
-        k: (float(np.sqrt(e.mean())), *stats.percentile_interval(draws[k]))
-        for k, e in errors.items()
+        k: (float(np.sqrt(e.mean())), *percentile_interval(draws[k])) for k, e in errors.items()
     }
     diff = {
-        k: (rmse_["model"][0] - rmse_[k][0], *stats.percentile_interval(draws["model"] - draws[k]))
+        k: (rmse_["model"][0] - rmse_[k][0], *percentile_interval(draws["model"] - draws[k]))
         for k in ("persistence", "seasonal naive")
     }
     return TailComparison(n, block, n_boot, seed, rmse_, diff)
@@ -246,9 +221,9 @@ def rmse_difference(
     a, b = (np.asarray(x, dtype=float) - truth for x in (pred, other))
     if a.shape != np.shape(truth) or b.shape != a.shape or not np.isfinite(a + b).all():
         raise ValueError("pred, other and truth need the same length and finite values")
-    idx = stats.block_resamples(len(a), block or stats.block_length(len(a)), n_boot, seed)
+    idx = block_resamples(len(a), block or block_length(len(a)), n_boot, seed)
     draws = np.sqrt((a**2)[idx].mean(1)) - np.sqrt((b**2)[idx].mean(1))  # (n_boot,)
-    return (rmse(pred, truth) - rmse(other, truth), *stats.percentile_interval(draws))
+    return (rmse(pred, truth) - rmse(other, truth), *percentile_interval(draws))
 
 
 def naive_forecasts(values: np.ndarray, start: int, horizon: int, season: int) -> dict:

@@ -1,30 +1,24 @@
 """Forecast: the series, one-step predictions, a multi-step forecast launched from a chosen step,
 RMSE beside naive persistence and seasonal naive on the held-out tail (each with its n and a
 block-bootstrap interval, and whether the model beats each baseline by the paired difference's
-interval: `series.tail_comparison`), and a quick model trained on the user's own CSV column.
-
-A model trained here lives in this session's state only (never in a cache shared by sessions).
+interval: `series.tail_comparison`), and a quick model trained on the user's own CSV column
+(`forecast_training.py`).
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
-import time
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from lstm_viz import figures, inputs
-from lstm_viz.limits import MAX_HORIZON, MAX_SEASON
-from lstm_viz.models import SequenceModel, save_checkpoint, shipped_metrics
+from lstm_viz import figures
+from lstm_viz.limits import MAX_HORIZON
+from lstm_viz.models import SequenceModel, shipped_metrics
 from lstm_viz.tasks import forecast, series, shipped_task
-from lstm_viz.ui import loaders, state
-from lstm_viz.ui.common import CHART, plain, show_error, stop_if_gone
+from lstm_viz.ui import forecast_training, loaders, state
+from lstm_viz.ui.common import CHART, plain, show_error
 
-TRAINED = "lv_fc_trained"  # session state: name -> {model, values, labels, unit, metrics, seconds}
-KEEP = 4  # trained models kept per session (the oldest is dropped)
 SHIPPED = [m.name for m in forecast.TASK.models]  # one shipped model per series
 
 
@@ -194,89 +188,8 @@ def _panel(key: str, entry: dict, step: int | None = None) -> None:
     )
 
 
-def _train_ui() -> None:
-    file = st.file_uploader(
-        "CSV file with a header row", type=["csv", "txt"], key="lv_fc_csv",
-        help=f"One row per step, at most {inputs.MAX_STEPS} rows; at least "
-        f"{series.MIN_LENGTH} values.",
-    )  # fmt: skip
-    if file is None:
-        st.caption("The last 20% of your series is held out to score the model and the baselines.")
-        return
-    try:
-        table = inputs.read_csv_table(file.getvalue())
-    except ValueError as err:
-        show_error("Could not read this CSV", err)
-        return
-    for text in table.notes():  # columns left out, and why
-        st.caption(plain(text))
-    columns = table.columns
-    names = list(columns)
-    first = table.default_columns(1)[0]
-    state.keep_choice("lv_fc_column", names)
-    c1, c2, c3 = st.columns([3, 2, 2])
-    column = c1.selectbox("Column", names, index=names.index(first), key="lv_fc_column")
-    state.keep_in_range("lv_fc_season", 0, MAX_SEASON)
-    season = c2.number_input(
-        "Season (steps per cycle; 0 = estimate)", 0, MAX_SEASON, 0, key="lv_fc_season"
-    )
-    state.keep_in_range("lv_fc_steps", 50, 3000)
-    steps = c3.number_input("Training steps", 50, 3000, 600, step=50, key="lv_fc_steps")
-    if not st.button("Train a quick model", key="lv_fc_train", type="primary"):
-        return
-    bar = st.progress(0.0, text="starting")
-
-    def progress(done: int, total: int, loss: float) -> None:
-        stop_if_gone()  # a closed tab's training stops here, not after its last step
-        bar.progress(done / total, text=f"step {done} of {total} · loss {loss:.3f}")
-
-    begin = time.perf_counter()
-    try:
-        values = inputs.column_values(columns, [column])[:, 0]
-        model, metrics = forecast.train_on_series(
-            values, steps=int(steps), season=int(season) or None, progress=progress
-        )
-    except ValueError as err:
-        bar.empty()
-        show_error("Could not train on this column", err)
-        return
-    trained = dict(state.stashed(TRAINED, {}))
-    base = f"{file.name} · {column}"
-    name = next(n for n in (base, *(f"{base} #{k}" for k in range(2, 99))) if n not in trained)
-    trained[name] = dict(
-        model=model,
-        values=series.check_series(values),
-        labels=[str(k) for k in range(len(values))],
-        unit="",
-        metrics=metrics,
-        seconds=time.perf_counter() - begin,
-    )
-    while len(trained) > KEEP:
-        trained.pop(next(iter(trained)))
-    state.stash(TRAINED, trained)
-    state.go_to(widgets={"lv_fc_model": name}, rerun=True)
-
-
-def _download(name: str, entry: dict) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "forecast_custom_lstm.pt"
-        save_checkpoint(entry["model"], path)
-        data = path.read_bytes()
-    st.download_button(
-        "Download this model (.pt): upload it in the sidebar to see its gates",
-        data,
-        file_name="forecast_custom_lstm.pt",
-        key="lv_fc_download",
-    )
-    st.caption(
-        f"Trained in this session on {len(entry['values'])} values in "
-        f"{entry['seconds']:.1f} s ({entry['metrics'].get('steps')} steps, best validation "
-        f"step {entry['metrics'].get('best_step')})."
-    )
-
-
 def forecast_view(src, tr, preds, trace_id: str) -> None:
-    trained = state.stashed(TRAINED, {})
+    trained = forecast_training.trained_models()
     st.markdown("### Forecast")
     options = {}
     sidebar = _sidebar_entry(src)
@@ -299,6 +212,6 @@ def forecast_view(src, tr, preds, trace_id: str) -> None:
         else:
             _panel(choice, trained[choice])
         if choice != "sidebar":
-            _download(choice, trained[choice])
+            forecast_training.download_ui(trained[choice])
     with st.expander("Train a quick model on your own CSV column", expanded=not options):
-        _train_ui()
+        forecast_training.train_ui()
