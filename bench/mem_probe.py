@@ -1,13 +1,14 @@
 """Where a closed session's memory goes: `streamlit run app.py` in a process that traces its own
 allocations, driven by bench/load.py's sessions.
 
-    python bench/mem_probe.py [--sessions 60] [--ttl 5] [--frames 8] [--top 25]
+    python bench/mem_probe.py [--sessions 60] [--warm 0] [--ttl 5] [--frames 8] [--top 25]
 
 The server is started by this same file (`serve` mode) with tracemalloc on; when the driver asks
 (a trigger file), it collects garbage and writes its state: RSS, Python's traced bytes, object
 counts by type, glibc's heap (mallinfo2) and the RSS after `malloc_trim(0)` (what the allocator
-holds but Python does not), and the top allocation sites grown since the first dump. The driver
-runs one session (the baseline dump), then `--sessions` more opened and closed ten at a time, waits
+holds but Python does not), RSS by kind of mapping, and the top allocation sites grown since the
+first dump (`--frames 0`: no tracing, for the server's true RSS). The driver runs one session and
+`--warm` more (so that filling caches are not counted as growth; then the baseline dump), then `--sessions` more opened and closed ten at a time, waits
 for the disconnected-session TTL (`--ttl`, shortened here so the probe stays short), runs one more
 session (a save into Streamlit's session store evicts the expired ones) and dumps again.
 Tracing slows the server several times: the timings of this run mean nothing, the bytes do.
