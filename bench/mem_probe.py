@@ -8,9 +8,10 @@ The server is started by this same file (`serve` mode) with tracemalloc on; when
 counts by type, glibc's heap (mallinfo2) and the RSS after `malloc_trim(0)` (what the allocator
 holds but Python does not), RSS by kind of mapping, and the top allocation sites grown since the
 first dump (`--frames 0`: no tracing, for the server's true RSS). The driver runs one session and
-`--warm` more (so that filling caches are not counted as growth; then the baseline dump), then `--sessions` more opened and closed ten at a time, waits
-for the disconnected-session TTL (`--ttl`, shortened here so the probe stays short), runs one more
-session (a save into Streamlit's session store evicts the expired ones) and dumps again.
+`--warm` more (caches filling are then not counted as growth) before the baseline dump, then
+`--sessions` more opened and closed ten at a time, waits for the disconnected-session TTL
+(`--ttl`, shortened here so the probe stays short), runs one more session (a save into
+Streamlit's session store evicts the expired ones) and dumps again.
 Tracing slows the server several times: the timings of this run mean nothing, the bytes do.
 """
 
