@@ -19,7 +19,9 @@ def _warm_up() -> None:
     import torch
 
     from lstm_viz.models import load_shipped
-    from lstm_viz.ui import page  # noqa: F401  (the page's own imports: plotly, every view)
+    from lstm_viz.ui import page, server_memory  # page: its own imports (plotly, every view)
+
+    server_memory.tune()  # before the first forward pass: oneDNN reads its cache size then
 
     torch.set_num_threads(1)  # as the page sets it: a classroom server shares its cores
     with torch.no_grad():  # the first forward pass initialises torch's CPU kernels

@@ -14,7 +14,7 @@ import logging
 import streamlit as st
 import torch
 
-from lstm_viz.ui import classroom, gates, state
+from lstm_viz.ui import classroom, gates, server_memory, state
 from lstm_viz.ui.clicks import clicked_cell
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.compare_view import compare_view
@@ -84,6 +84,7 @@ def _core_sizes(tr) -> tuple[int, int, int, int]:
 
 
 def main() -> None:
+    server_memory.tune()  # before anything is traced: sessions that come and go leave no memory
     st.set_page_config(page_title="lstm_viz", page_icon="🔬", layout="wide")
     torch.set_num_threads(1)  # a classroom server shares its cores between sessions
     fresh = state.is_fresh()  # this session's first run: the place came from the link
