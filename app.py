@@ -19,7 +19,7 @@ def _warm_up() -> None:
     import torch
 
     from lstm_viz.models import load_shipped
-    from lstm_viz.ui import page, server_memory  # page: its own imports (plotly, every view)
+    from lstm_viz.ui import page, server_memory  # noqa: F401  (page: plotly, every view)
 
     server_memory.tune()  # before the first forward pass: oneDNN reads its cache size then
 
