@@ -43,3 +43,50 @@ def test_the_room_example_slug_is_the_pages_example():
     assert not _differs("step", there, page)
     other, _ = from_link({**link_params(page), "ex": "another-one", "step": "5"})
     assert _differs("example", other, page) and _differs("step", other, page)
+
+
+def _draw_at_once(spec: dict, prepare, sessions: int = 8, draws: int = 12) -> list[str]:
+    """Errors from `sessions` threads validating the same cached figure dict, as st.plotly_chart
+    does, each through `prepare` first."""
+    import threading
+
+    import plotly.tools
+
+    errors, start = [], threading.Barrier(sessions)
+
+    def session() -> None:
+        start.wait()
+        for _ in range(draws):
+            try:
+                plotly.tools.return_figure_from_figure_or_data(prepare(spec), True)
+            except ValueError as err:
+                errors.append(str(err).splitlines()[0])
+
+    threads = [threading.Thread(target=session) for _ in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_a_class_drawing_one_cached_heatmap_at_once_all_see_it():
+    """A room's students join together and draw the same cached heatmap dict at once. Plotly's
+    validation pops each trace's "type" and puts it back, so on the shared dict some students
+    saw a scatter ("Invalid property ... 'coloraxis'") and stopped following; each draw's own
+    copy of the trace dicts is safe, and leaves the cached dict as it was."""
+    import numpy as np
+
+    from lstm_viz import figures
+    from lstm_viz.ui.common import own_copy
+
+    rng = np.random.default_rng(0)
+    maps = {n: rng.random((120, 16)) for n in ("forget", "input", "candidate", "output")}
+    spec = figures.gate_heatmaps(maps, [str(t) for t in range(120)], list(range(16)), (0, 120))
+    spec = spec.to_plotly_json()
+    types = [trace["type"] for trace in spec["data"]]
+    assert _draw_at_once(spec, own_copy) == []
+    assert [trace["type"] for trace in spec["data"]] == types
+    copy = own_copy(spec)
+    copy["data"][0].pop("type")
+    assert spec["data"][0]["type"] == types[0]

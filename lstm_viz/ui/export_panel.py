@@ -12,7 +12,7 @@ from lstm_viz import export
 from lstm_viz.limits import MAX_EXPORT_ROWS
 from lstm_viz.ui import gates, state
 from lstm_viz.ui.cell import diagram_figure
-from lstm_viz.ui.common import show_error
+from lstm_viz.ui.common import own_copy, show_error
 
 EXPORT = "export"  # the prepared file, kept in the session until the next one
 
@@ -47,7 +47,7 @@ def _make(kind: str, tr, trace_id: str, view) -> tuple[bytes | str, str, str]:
             trace_id, tr, view.layer, view.direction, tuple(view.units), view.window
         )
         return (
-            export.figure_html(go.Figure(spec), "lstm_viz heatmaps", step=step),
+            export.figure_html(go.Figure(own_copy(spec)), "lstm_viz heatmaps", step=step),
             "heatmaps.html",
             "text/html",
         )

@@ -18,7 +18,7 @@ from lstm_viz.cells import SIGMOID_NAMES
 from lstm_viz.trace_result import LSTMTrace
 from lstm_viz.ui import state
 from lstm_viz.ui.budget_cache import cached
-from lstm_viz.ui.common import CHART, show_error
+from lstm_viz.ui.common import CHART, own_copy, show_error
 
 ORDER = {
     "unit": "unit number",
@@ -222,13 +222,13 @@ def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View, muted: tuple[int, .
     args = (trace_id, tr, view.layer, view.direction, tuple(view.units), view.window)
     if view.has_overview:
         st.plotly_chart(
-            overview_spec(*args, view.font),
+            own_copy(overview_spec(*args, view.font)),
             key=OVERVIEW_KEY,
             theme=None,
             config=CHART,
         )
     st.plotly_chart(
-        heatmap_spec(*args, view.font, view.highlight, tuple(muted)),
+        own_copy(heatmap_spec(*args, view.font, view.highlight, tuple(muted))),
         key=HEATMAP_KEY,
         theme=None,
         config=CHART,
