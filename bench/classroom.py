@@ -128,9 +128,24 @@ def open_room(page, url: str) -> str:
     return link.rsplit("room=", 1)[1].split("&")[0]
 
 
+# The presenter's step is timed in the page: from the key's keydown (or the button's pointerdown)
+# to the animation frame that shows the new step. Timed from Python, Playwright's own round
+# trips (the press, then polling the page) added 40-50 ms to every figure.
+PRESS_TIMES = """
+window.__lvPressed = 0;
+for (const type of ["keydown", "pointerdown"])
+  document.addEventListener(type, () => { window.__lvPressed = performance.now(); }, true);
+"""
+SHOWS_STEP = """([s, w]) => {
+  if (document.querySelector(s)?.innerText !== String(w)) return false;
+  window.__lvShown = performance.now();
+  return true;
+}"""
+
+
 def steps(page, room: Class | None, n: int) -> tuple[list[float], list[float], list[float]]:
-    """n presses (PageDown, then Next clicks): (presenter's thumb times for Next, students'
-    times for every press, presenter's thumb times for PageDown)."""
+    """n presses (PageDown, then Next clicks) on a page opened with PRESS_TIMES: (presenter's
+    thumb times for Next, students' times for every press, presenter's times for PageDown)."""
     mine_next, mine_key, theirs = [], [], []
     page.mouse.click(5, 5)  # focus the page, not a widget: keys go to the app's shortcuts
     for i in range(n):
@@ -140,13 +155,13 @@ def steps(page, room: Class | None, n: int) -> tuple[list[float], list[float], l
             page.keyboard.press("PageDown")
         else:
             page.locator(".st-key-lv_next button").click()
-        cond = "([s, w]) => document.querySelector(s)?.innerText === String(w)"
         try:
-            page.wait_for_function(cond, arg=[THUMB, want], polling="raf", timeout=30_000)
+            page.wait_for_function(SHOWS_STEP, arg=[THUMB, want], polling="raf", timeout=30_000)
         except Exception as err:
             msg = f"press {i}: the presenter shows step {thumb(page)}, not {want}"
             raise RuntimeError(msg) from err
-        (mine_key if i < n // 2 else mine_next).append(time.monotonic() - t0)
+        shown = page.evaluate("() => (window.__lvShown - window.__lvPressed) / 1000")
+        (mine_key if i < n // 2 else mine_next).append(shown)
         if room is not None:
             theirs += room.wait_all("step", want, t0)
         page.wait_for_timeout(200)
@@ -188,7 +203,9 @@ def main() -> None:
     with streamlit_process(90) as (url, proc), sync_playwright() as p, chromium_browser(p) as b:
         first = first_page(b, url)
         print(f"first visitor's page (cold server, Chromium): {first:.2f} s   (goal <= 3 s)")
-        presenter = b.new_context(viewport=SIZE).new_page()
+        presenter_context = b.new_context(viewport=SIZE)
+        presenter_context.add_init_script(PRESS_TIMES)
+        presenter = presenter_context.new_page()
         code = open_room(presenter, url)
         alone, _, _ = steps(presenter, None, 12)  # the same Next clicks with no one following
         with Class(url, code, args.students) as room:
@@ -214,6 +231,7 @@ def main() -> None:
         print(f"  step (Next button):   {ms(mine_next)}   (goal median <= 100 ms)")
         print(f"  step (PageDown key):  {ms(mine_key)}")
         print(f"  step (Next button) with no student yet: {ms(alone)}")
+        print("  (steps: in the page, from keydown or pointerdown to the frame showing the step)")
         print(f"  room, step -> every student:        {ms(theirs)}   (goal p95 <= 1 s)")
         print(f"  room, view change -> every student: {ms(views)}   (goal <= 3 s)")
         print(f"  room, lesson stop -> every student: {ms(stops)}   (goal <= 3 s)")

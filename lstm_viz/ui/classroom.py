@@ -10,6 +10,8 @@ publishes to it.
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from lstm_viz.ui import state
@@ -27,6 +29,10 @@ WAIT = 10.0
 # the browser's next tick. The browser ticks even during a run (the server keeps one request
 # queued), so 0.05 s only made each student send 20 requests a second (600/s for 30 students).
 POLL = 0.25
+# Students take a move SETTLE s after the presenter made it. Woken at once, 30 students' runs
+# held the GIL while the presenter's own run was still sending its page: the presenter's step
+# took 370 ms instead of 90 ms (bench/classroom.py). The presenter's page comes first.
+SETTLE = 0.1
 TRAVELS = (  # what a student's page takes from the presenter's place
     "model", "input", "example", "text", "length", "seed", "noise", "columns",
     "view", "step", "layer", "direction", "unit", "pinned", "stop", "clamps",
@@ -77,10 +83,13 @@ def follow(timeout: float = WAIT) -> str | None:
         return "ended"
     if room.version == joined["seen"]:
         return None
-    there, _ = from_link(room.params)
+    time.sleep(max(0.0, room.moved + SETTLE - time.monotonic()))
+    # the version first: a move published between the two reads is taken again, never lost
+    version, params = room.version, room.params
+    there, _ = from_link(params)
     here = state.place()
     changes = {f: getattr(there, f) for f in TRAVELS if _differs(f, there, here)}
-    state.stash(FOLLOW, {**joined, "seen": room.version})
+    state.stash(FOLLOW, {**joined, "seen": version})
     if not changes:
         return None
     state.go_to(**changes)

@@ -35,6 +35,7 @@ class Room:
     params: dict = field(default_factory=dict)  # the presenter's place, as link parameters
     version: int = 0
     touched: float = field(default_factory=time.monotonic)
+    moved: float = 0.0  # time.monotonic() of the presenter's last move
 
 
 class Rooms:
@@ -67,6 +68,7 @@ class Rooms:
             room.touched = time.monotonic()
             if params != room.params:
                 room.params, room.version = dict(params), room.version + 1
+                room.moved = room.touched
                 self._changed.notify_all()
 
     def close(self, code: str, host: str) -> None:
