@@ -2,13 +2,13 @@
 
 Streamlit runs this file as the page script on every run (`__name__ == "__main__"`); the page
 itself is `lstm_viz/ui/page.py`. `streamlit run` first imports it to look for an `st.App`: that
-serves the same page and, as the server starts, imports torch and the app's modules and loads
-the default model in a background thread, so the first visitor does not wait for them (about
+serves the same page, and that import starts a background thread that imports torch and the
+app's modules and loads the default model, so the first visitor does not wait for them (about
 2 s of the first page on a 2-core laptop) while their browser is still loading the page's scripts.
 """
 
+import sys
 import threading
-from contextlib import asynccontextmanager
 
 import streamlit as st
 
@@ -29,17 +29,16 @@ def _warm_up() -> None:
         model(torch.zeros(1, 3, dtype=torch.long))
 
 
-@asynccontextmanager
-async def _warm_start(_app):
-    # a thread, not an await: the server answers at once; a visitor who arrives during the
-    # warm-up waits only for what is left of it (Python's import lock)
-    threading.Thread(target=_warm_up, name="lstm_viz warm-up", daemon=True).start()
-    yield
-
-
 if __name__ == "__main__":
     from lstm_viz.ui.page import main
 
     main()
 else:
-    app = st.App(__file__, lifespan=_warm_start)
+    # The GIL passes between threads every 1 ms instead of 5: the server's event loop (static
+    # files, websocket messages) waits less behind script threads and the warm-up's imports.
+    # The first page: 3.1 s instead of 3.4-3.7; a presenter's step beside 30 students: see
+    # bench/classroom.py.
+    sys.setswitchinterval(0.001)
+    # the warm-up starts as `streamlit run` imports this file, before the server listens
+    threading.Thread(target=_warm_up, name="lstm_viz warm-up", daemon=True).start()
+    app = st.App(__file__)
