@@ -256,7 +256,13 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--parts", default="classroom,heavy,churn,abandon")
     ap.add_argument("--log", help="write the server's output here")
+    ap.add_argument("--lockstep", action="store_true",
+                    help="heavy part: every session presses exactly once a second")  # fmt: skip
     args = ap.parse_args()
+    if args.lockstep:
+        import load_heavy
+
+        load_heavy.LOCKSTEP = True
     parts = args.parts.split(",")
     for part in [p for p in parts if p != "classroom"]:
         print("\n".join(run_part(part, args.sessions, args.log)), flush=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import random
 import time
 from pathlib import Path
 
@@ -32,7 +33,14 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from lstm_viz import limits
 from lstm_viz.limits import MAX_HIDDEN, MAX_LAYERS, MAX_STEPS, MAX_UPLOAD_BYTES
 
-THINK = 1.0  # seconds between one stepping session's presses (a student reading the step)
+# seconds between one stepping session's presses (a student reading the step): 1 s on average,
+# each student drawing their own from THINK_RANGE (seeded per session). With exactly 1 s for
+# everyone, the 30 sessions fell into step and pressed at the same instant every second: each
+# press then waited for all 30 runs sharing the GIL (p10 358 ms with the server at 34% CPU), a
+# class clicking in unison, not students reading at their own pace. `--lockstep` measures that.
+THINK = 1.0
+THINK_RANGE = (0.5, 1.5)
+LOCKSTEP = False  # every session THINK s exactly (bench/load.py --lockstep)
 SHIPPED = ("cue_lstm", "adding_gru", "adding_lstm", "cue_rnn_tanh", "chars_lstm")
 TRAIN_STEPS = 3000  # the Forecast view's largest "Training steps"
 # rows of the largest CSV export: the app's cap (issue 10) where this version has it; 1,000,000
@@ -99,12 +107,12 @@ async def stepper(url: str, i: int, done: asyncio.Event, times: list[float]) -> 
         await s.rerun()
         if not s.has("lv_heatmaps"):
             return [f"stepper {i}: no heatmaps: {s.errors()}"]
-        pressed = 0
+        pressed, think = 0, random.Random(i)
         while not done.is_set():
             s.click("lv_next")
             times.append((await s.rerun("lv_next")).seconds)
             pressed += 1
-            await asyncio.sleep(THINK)
+            await asyncio.sleep(THINK if LOCKSTEP else think.uniform(*THINK_RANGE))
         errors += [f"stepper {i}: {e}" for e in s.errors()]
         if s.value("lv_step") != [float(min(pressed, 399))]:
             errors.append(f"stepper {i}: step {s.value('lv_step')} after {pressed} presses")
@@ -279,6 +287,12 @@ def report_heavy(r: dict, goal_ms: float = 500.0) -> list[str]:
         f"  steps beside it: {len(heavy)}, p50 {percentile(heavy, 50):.0f} ms, p95 "
         f"{percentile(heavy, 95):.0f} ms, max {heavy.max(initial=0):.0f} ms (goal p95 <= "
         f"{goal_ms:.0f} ms)",
+        "  (each session presses "
+        + (
+            "exactly once a second, all in step"
+            if LOCKSTEP
+            else f"every {THINK_RANGE[0]}-{THINK_RANGE[1]} s, drawn per session, 1 s on average)"
+        ),
         f"  idle figure:     {len(idle)}, p50 {percentile(idle, 50):.0f} ms, p95 "
         f"{percentile(idle, 95):.0f} ms, max {idle.max(initial=0):.0f} ms",
         f"  errors: {len(w['errors']) + len(r['idle']['errors']) + len(r['heavy']['errors'])}; "
