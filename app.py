@@ -22,6 +22,7 @@ def _warm_up() -> None:
     from lstm_viz.ui import page, server_memory  # noqa: F401  (page: plotly, every view)
 
     server_memory.tune()  # before the first forward pass: oneDNN reads its cache size then
+    server_memory.trim_in_background()
 
     torch.set_num_threads(1)  # as the page sets it: a classroom server shares its cores
     with torch.no_grad():  # the first forward pass initialises torch's CPU kernels
@@ -38,7 +39,7 @@ else:
     # files, websocket messages) waits less behind script threads and the warm-up's imports.
     # The first page: 3.1 s instead of 3.4-3.7; a presenter's step beside 30 students: see
     # bench/classroom.py.
-    sys.setswitchinterval(0.001)
+    sys.setswitchinterval(float(__import__("os").environ.get("LV_SWITCH", "0.001")))
     # the warm-up starts as `streamlit run` imports this file, before the server listens
     threading.Thread(target=_warm_up, name="lstm_viz warm-up", daemon=True).start()
     app = st.App(__file__)

@@ -32,6 +32,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from lstm_viz import limits
 from lstm_viz.limits import MAX_HIDDEN, MAX_LAYERS, MAX_STEPS, MAX_UPLOAD_BYTES
+from lstm_viz.ui.server_memory import TRIM_EVERY
 
 # seconds between one stepping session's presses (a student reading the step): 1 s on average,
 # each student drawing their own from THINK_RANGE (seeded per session). With exactly 1 s for
@@ -215,6 +216,8 @@ async def churn(
         errors += (await session(url, n)).errors  # a save into the session store expires the old
         await asyncio.sleep(1.0)
         rss["after ttl"] = rss_mb(pid)
+        await asyncio.sleep(TRIM_EVERY + 1)  # the server's periodic malloc_trim has run since
+        rss["after trim"] = rss_mb(pid)
     return {"rss": rss, "errors": errors, "sessions": n}
 
 
@@ -312,6 +315,11 @@ def report_churn(r: dict, goal_mb: float = 100.0) -> list[str]:
         lines.append(
             f"  after the closed sessions' {TTL} s TTL: {rss['after ttl']:.0f} "
             f"({rss['after ttl'] - rss['first']:+.0f}; goal within +{goal_mb:.0f})"
+        )
+    if "after trim" in rss:
+        lines.append(
+            f"  {TRIM_EVERY:.0f} s later (the server's malloc_trim has run since): "
+            f"{rss['after trim']:.0f} ({rss['after trim'] - rss['first']:+.0f})"
         )
     lines.append(f"  errors: {len(r['errors'])}")
     return lines + [f"    {e}" for e in r["errors"]]

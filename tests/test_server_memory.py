@@ -49,3 +49,34 @@ def test_many_input_lengths_do_not_grow_the_process():
     # measured here: 42 MB untuned (a kernel per length), 18-21 MB tuned (32 kernels kept)
     assert plain > 32, f"the untuned process grew {plain:.1f} MB: the test no longer tells"
     assert tuned < 30, f"150 input lengths grew the tuned process by {tuned:.1f} MB"
+
+
+TRIM_SCRIPT = """
+import time
+from pathlib import Path
+import numpy as np
+from lstm_viz.ui import server_memory
+def rss():
+    text = Path("/proc/self/status").read_text()
+    return int(next(l for l in text.splitlines() if l.startswith("VmRSS")).split()[1]) / 1024
+held = [np.ones(4096) for _ in range(10_000)]  # 330 MB of small blocks: glibc's heap, no mmap
+del held[:-1]  # ... freed, but the heap's pages stay with the process
+before = rss()
+server_memory.trim_in_background(every=0.2)
+server_memory.trim_in_background(every=0.2)  # once per process: no second thread
+time.sleep(1.0)
+import threading
+names = [t.name for t in threading.enumerate()]
+print(before, rss(), names.count("lstm_viz malloc_trim"))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_the_server_hands_freed_memory_back_in_the_background():
+    """Memory freed by closed sessions goes back to the system within a trim period, not
+    when glibc happens to reuse it (the churn figure in bench/load.py)."""
+    out = subprocess.run([sys.executable, "-c", TRIM_SCRIPT], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()  # fmt: skip
+    before, after, threads = float(out[0]), float(out[1]), int(out[2])
+    assert threads == 1
+    assert before - after > 200, (before, after)

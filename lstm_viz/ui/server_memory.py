@@ -20,7 +20,10 @@ Python objects over 60 sessions once the caches were full). Two causes outside P
   `malloc_trim` cannot return (it gave back ~18 MB of ~65 MB free).
 
 Both are process-wide and harmless outside the app; `tune()` sets them once (a no-op where glibc
-is not the allocator, e.g. macOS).
+is not the allocator, e.g. macOS). The server (app.py) also starts `trim_in_background()`: every
+TRIM_EVERY s, glibc hands the free pages at the top and inside its heaps back to the system, so
+the memory of sessions that have closed does not stay with the server until it happens to be
+reused.
 """
 
 from __future__ import annotations
@@ -28,12 +31,20 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import threading
+import time
 
 ONEDNN_KERNELS = 32  # oneDNN kernels kept (its default: 1,024)
 MMAP_THRESHOLD = 1 << 20  # bytes: larger blocks get their own mapping (glibc's start: 128 KiB)
 ARENAS = 2  # glibc malloc arenas at most (its default: 8 per core)
 _M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # mallopt's parameter numbers, from glibc's malloc.h
 _taken: bool | None = None  # whether glibc took the threshold; None until tune() runs
+TRIM_EVERY = 30.0  # seconds between two malloc_trim calls in the server
+_trimmer: threading.Thread | None = None
+
+
+def _libc():
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 def tune() -> bool:
@@ -43,7 +54,7 @@ def tune() -> bool:
     if _taken is None:
         os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNELS))
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            libc = _libc()
             # an operator's own MALLOC_* setting (read by glibc at start) wins
             _taken = "MALLOC_MMAP_THRESHOLD_" not in os.environ and bool(
                 libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
@@ -53,3 +64,28 @@ def tune() -> bool:
         except (OSError, AttributeError):  # not glibc: its allocator has no such knob
             _taken = False
     return _taken
+
+
+def trim() -> bool:
+    """Return glibc's free heap pages to the system now; whether anything was returned (False
+    where glibc is not the allocator)."""
+    try:
+        return bool(_libc().malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
+def trim_in_background(every: float = TRIM_EVERY) -> None:
+    """`trim()` every `every` s in a daemon thread, started once per process. A call walks the
+    heaps' free lists (a few ms here, outside the GIL)."""
+    global _trimmer
+    if _trimmer is not None:
+        return
+
+    def loop() -> None:
+        while True:
+            time.sleep(every)
+            trim()
+
+    _trimmer = threading.Thread(target=loop, name="lstm_viz malloc_trim", daemon=True)
+    _trimmer.start()
