@@ -37,9 +37,9 @@ if __name__ == "__main__":
 else:
     # The GIL passes between threads every 1 ms instead of 5: the server's event loop (static
     # files, websocket messages) waits less behind script threads and the warm-up's imports.
-    # The first page: 3.1 s instead of 3.4-3.7; a presenter's step beside 30 students: see
-    # bench/classroom.py.
-    sys.setswitchinterval(float(__import__("os").environ.get("LV_SWITCH", "0.001")))
+    # With the warm-up started here, the first visitor's page (a browser already open) took
+    # 3.4-3.75 s instead of 4.5-5.1 s (bench/classroom.py's first_page, 4-5 runs each).
+    sys.setswitchinterval(0.001)
     # the warm-up starts as `streamlit run` imports this file, before the server listens
     threading.Thread(target=_warm_up, name="lstm_viz warm-up", daemon=True).start()
     app = st.App(__file__)
