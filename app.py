@@ -12,22 +12,27 @@ import threading
 
 import streamlit as st
 
+SWITCH_INTERVAL = sys.getswitchinterval()  # Python's own (5 ms), restored after the warm-up
+
 
 def _warm_up() -> None:
     """What every first page needs, done once per server (imports are shared by every session)."""
-    import streamlit.emojis  # noqa: F401  (0.2 s of regular expressions, read by set_page_config)
-    import torch
+    try:
+        import streamlit.emojis  # noqa: F401  (0.2 s of regular expressions, for set_page_config)
+        import torch
 
-    from lstm_viz.models import load_shipped
-    from lstm_viz.ui import page, server_memory  # noqa: F401  (page: plotly, every view)
+        from lstm_viz.models import load_shipped
+        from lstm_viz.ui import page, server_memory  # noqa: F401  (page: plotly, every view)
 
-    server_memory.tune()  # before the first forward pass: oneDNN reads its cache size then
-    server_memory.trim_in_background()
+        server_memory.tune()  # before the first forward pass: oneDNN reads its cache size then
+        server_memory.trim_in_background()
 
-    torch.set_num_threads(1)  # as the page sets it: a classroom server shares its cores
-    with torch.no_grad():  # the first forward pass initialises torch's CPU kernels
-        model = load_shipped("cue_lstm")
-        model(torch.zeros(1, 3, dtype=torch.long))
+        torch.set_num_threads(1)  # as the page sets it: a classroom server shares its cores
+        with torch.no_grad():  # the first forward pass initialises torch's CPU kernels
+            model = load_shipped("cue_lstm")
+            model(torch.zeros(1, 3, dtype=torch.long))
+    finally:
+        sys.setswitchinterval(SWITCH_INTERVAL)  # see below
 
 
 if __name__ == "__main__":
@@ -35,10 +40,12 @@ if __name__ == "__main__":
 
     main()
 else:
-    # The GIL passes between threads every 1 ms instead of 5: the server's event loop (static
-    # files, websocket messages) waits less behind script threads and the warm-up's imports.
-    # With the warm-up started here, the first visitor's page (a browser already open) took
-    # 3.4-3.75 s instead of 4.5-5.1 s (bench/classroom.py's first_page, 4-5 runs each).
+    # While the warm-up imports, the GIL passes between threads every 1 ms instead of 5: the
+    # event loop serving the first visitor's scripts waits less behind it. With the warm-up
+    # started here too, the first page (a browser already open) took 3.4-3.75 s instead of
+    # 4.5-5.1 s (bench/classroom.py's first_page, 4-5 runs each). Afterwards it is 5 ms again:
+    # at 1 ms, 30 students' runs after a presenter's move shared the GIL so finely that all
+    # finished late (a view change reached them in 4.3 s p95 instead of 2.9 s).
     sys.setswitchinterval(0.001)
     # the warm-up starts as `streamlit run` imports this file, before the server listens
     threading.Thread(target=_warm_up, name="lstm_viz warm-up", daemon=True).start()
