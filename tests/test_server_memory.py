@@ -59,7 +59,7 @@ from lstm_viz.ui import server_memory
 def rss():
     text = Path("/proc/self/status").read_text()
     return int(next(l for l in text.splitlines() if l.startswith("VmRSS")).split()[1]) / 1024
-held = [np.ones(4096) for _ in range(10_000)]  # 330 MB of small blocks: glibc's heap, no mmap
+held = [np.ones(4096) for _ in range(5_000)]  # 165 MB of small blocks: glibc's heap, no mmap
 del held[:-1]  # ... freed, but the heap's pages stay with the process
 before = rss()
 server_memory.trim_in_background(every=0.2)
@@ -79,4 +79,4 @@ def test_the_server_hands_freed_memory_back_in_the_background():
                          text=True, timeout=120, check=True).stdout.split()  # fmt: skip
     before, after, threads = float(out[0]), float(out[1]), int(out[2])
     assert threads == 1
-    assert before - after > 200, (before, after)
+    assert before - after > 100, (before, after)
