@@ -42,8 +42,8 @@ if __name__ == "__main__":
 else:
     # While the warm-up imports, the GIL passes between threads every 1 ms instead of 5: the
     # event loop serving the first visitor's scripts waits less behind it. With the warm-up
-    # started here too, the first page (a browser already open) took 3.4-3.75 s instead of
-    # 4.5-5.1 s (bench/classroom.py's first_page, 4-5 runs each). Afterwards it is 5 ms again:
+    # started here too, the first page (a browser already open) took 3.45-3.66 s instead of
+    # 4.5-5.1 s (bench/classroom.py's first_page, 4 runs each). Afterwards it is 5 ms again:
     # at 1 ms, 30 students' runs after a presenter's move shared the GIL so finely that all
     # finished late (a view change reached them in 4.3 s p95 instead of 2.9 s).
     sys.setswitchinterval(0.001)

@@ -294,8 +294,9 @@ def report_heavy(r: dict, goal_ms: float = 500.0) -> list[str]:
         + (
             "exactly once a second, all in step"
             if LOCKSTEP
-            else f"every {THINK_RANGE[0]}-{THINK_RANGE[1]} s, drawn per session, 1 s on average)"
-        ),
+            else f"every {THINK_RANGE[0]}-{THINK_RANGE[1]} s, drawn per session, 1 s on average"
+        )
+        + ")",
         f"  idle figure:     {len(idle)}, p50 {percentile(idle, 50):.0f} ms, p95 "
         f"{percentile(idle, 95):.0f} ms, max {idle.max(initial=0):.0f} ms",
         f"  errors: {len(w['errors']) + len(r['idle']['errors']) + len(r['heavy']['errors'])}; "
