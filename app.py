@@ -49,4 +49,9 @@ else:
     sys.setswitchinterval(0.001)
     # the warm-up starts as `streamlit run` imports this file, before the server listens
     threading.Thread(target=_warm_up, name="lstm_viz warm-up", daemon=True).start()
-    app = st.App(__file__)
+    from starlette.middleware import Middleware
+
+    from lstm_viz.ui.preload import PreloadMiddleware
+
+    # the page's HTML names Plotly's script, so the browser fetches it with Streamlit's own
+    app = st.App(__file__, middleware=[Middleware(PreloadMiddleware)])

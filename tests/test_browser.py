@@ -40,6 +40,16 @@ def test_step_in_a_real_browser():
         # the heatmaps have drawn when Plotly has laid out their heatmap layer
         page.wait_for_selector(".st-key-lv_heatmaps .heatmaplayer", timeout=120_000)
         page.wait_for_selector(".st-key-lv_cell_diagram img", timeout=60_000)
+        # Plotly's script was fetched once, with the page's own scripts (ui/preload.py): its
+        # fetch began before Streamlit's main script had arrived (without the link to it, the
+        # chart asked for it about 2 s later)
+        plotly, main = page.evaluate(
+            "() => [/[/]PlotlyChart[.][^.]+[.]js$/, /[/]index[.][^.]+[.]js$/].map(name => "
+            "performance.getEntriesByType('resource').filter(e => name.test(e.name))"
+            ".map(e => [e.startTime, e.responseEnd]))"
+        )
+        assert len(plotly) == 1 and len(main) == 1, (plotly, main)
+        assert plotly[0][0] <= main[0][1], (plotly, main)
         before = int(page.locator(STEP).inner_text())
         left = page.evaluate(MARKER)
         assert re.fullmatch(r"[\d.]+px", left), left  # the step marker is placed on the maps

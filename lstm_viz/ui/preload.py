@@ -1,0 +1,71 @@
+"""Let the browser fetch Plotly's script while the first page is still loading (ASGI middleware).
+
+Streamlit loads its Plotly chart code (a 4.7 MB script) only when the first chart arrives over
+the websocket: after the page's own scripts have loaded, the session has started and the script
+has run. The heatmaps then waited for that fetch and its parse at the end of everything else. A
+`<link rel="modulepreload">` for it in the page's `<head>` fetches and parses it alongside
+Streamlit's own scripts. First page, fresh server and browser (`bench/classroom.py`'s measure, runs
+of the two versions interleaved): median 3.06 s against 3.46 s (8 runs each) and 3.27 s against
+3.80 s (10 runs each). Served by `st.App` (app.py) as middleware; nothing else in the page changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit
+
+CHUNKS = ("PlotlyChart",)  # Streamlit's lazily loaded scripts that the first page always needs
+_SKIP = ("/static/", "/_stcore/", "/media/", "/component/", "/app/static/")
+
+
+def preload_links(static_js: Path | None = None) -> bytes:
+    """The `<link rel="modulepreload">` tags for CHUNKS in this Streamlit's build (none if a
+    future build names them otherwise: the page then loads as it always did)."""
+    static_js = static_js or Path(streamlit.__file__).parent / "static" / "static" / "js"
+    names = sorted(p.name for chunk in CHUNKS for p in static_js.glob(f"{chunk}.*.js"))
+    return b"".join(
+        f'<link rel="modulepreload" crossorigin href="./static/js/{n}" />'.encode() for n in names
+    )
+
+
+class PreloadMiddleware:
+    """Adds `preload_links()` to the `<head>` of every HTML page the server sends."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.links = preload_links()
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        page = scope["type"] == "http" and scope.get("method") == "GET"
+        if not page or not self.links or any(s in path for s in _SKIP):
+            await self.app(scope, receive, send)
+            return
+        # the page uncompressed (it is 2 KB): Streamlit's gzip runs inside this middleware
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+        scope = {**scope, "headers": headers}
+        start: dict = {}
+        body: list[bytes] = []
+
+        async def patched_send(message) -> None:
+            if message["type"] == "http.response.start":
+                kind = dict(message.get("headers", [])).get(b"content-type", b"")
+                if message["status"] != 200 or not kind.startswith(b"text/html"):
+                    await send(message)
+                    return
+                start.update(message)
+                return
+            if not start or message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = b"".join(body).replace(b"<head>", b"<head>" + self.links, 1)
+            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(page)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app(scope, receive, patched_send)
