@@ -79,6 +79,15 @@ def first_page(browser, url: str) -> float:
     return dt
 
 
+def cpu_probe() -> float:
+    """Seconds for a fixed pure-Python loop: this machine's speed changes by a third within an
+    hour (its first pages took 2.7 s to 4.7 s on the same code), so the figures come with it."""
+    t0, x = time.perf_counter(), 0
+    for i in range(3_000_000):
+        x += i
+    return time.perf_counter() - t0
+
+
 def first_pages(playwright, n: int) -> list[float]:
     """The first page of `n` fresh servers, each opened by a fresh browser."""
     times = []
@@ -216,7 +225,7 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    load = os.getloadavg()[0]
+    load, probe = os.getloadavg()[0], cpu_probe()
     with sync_playwright() as p:
         firsts = first_pages(p, args.first_pages)
     print(f"first visitor's page (cold server, fresh Chromium): {seconds(firsts)}   (goal <= 3 s)")
@@ -260,6 +269,8 @@ def main() -> None:
               + "".join(f"\n    {m}" for m in room.missed))  # fmt: skip
     print(f"load average: {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, "
           f"on {os.cpu_count()} cores")  # fmt: skip
+    print(f"machine speed: a fixed Python loop took {probe:.3f} s at the start, "
+          f"{cpu_probe():.3f} s at the end (smaller is faster)")  # fmt: skip
 
 
 if __name__ == "__main__":
