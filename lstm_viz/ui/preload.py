@@ -15,17 +15,17 @@ from pathlib import Path
 
 import streamlit
 
-CHUNKS = ("PlotlyChart",)  # Streamlit's lazily loaded scripts that the first page always needs
+CHUNK = "PlotlyChart"  # Streamlit's lazily loaded script that the first page always needs
 _SKIP = ("/static/", "/_stcore/", "/media/", "/component/", "/app/static/")
 
 
-def preload_links(static_js: Path | None = None) -> bytes:
-    """The `<link rel="modulepreload">` tags for CHUNKS in this Streamlit's build (none if a
-    future build names them otherwise: the page then loads as it always did)."""
-    static_js = static_js or Path(streamlit.__file__).parent / "static" / "static" / "js"
-    names = sorted(p.name for chunk in CHUNKS for p in static_js.glob(f"{chunk}.*.js"))
+def preload_links() -> bytes:
+    """The `<link rel="modulepreload">` tag for CHUNK in this Streamlit's build (none if a
+    future build names it otherwise: the page then loads as it always did)."""
+    static_js = Path(streamlit.__file__).parent / "static" / "static" / "js"
     return b"".join(
-        f'<link rel="modulepreload" crossorigin href="./static/js/{n}" />'.encode() for n in names
+        f'<link rel="modulepreload" crossorigin href="./static/js/{p.name}" />'.encode()
+        for p in sorted(static_js.glob(f"{CHUNK}.*.js"))
     )
 
 
