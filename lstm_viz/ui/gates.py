@@ -16,7 +16,7 @@ import streamlit as st
 from lstm_viz import analysis, figures
 from lstm_viz.cells import SIGMOID_NAMES
 from lstm_viz.trace_result import LSTMTrace
-from lstm_viz.ui import state
+from lstm_viz.ui import first_paint, state
 from lstm_viz.ui.budget_cache import cached
 from lstm_viz.ui.common import CHART, own_copy, show_error
 
@@ -218,18 +218,16 @@ def overview_spec(
 
 
 def heatmaps_panel(tr: LSTMTrace, trace_id: str, view: View, muted: tuple[int, ...] = ()) -> None:
-    """Draw the (optional) overview and the stacked heatmaps."""
+    """Draw the (optional) overview and the stacked heatmaps (previewed on a session's first
+    page: see `first_paint`)."""
     args = (trace_id, tr, view.layer, view.direction, tuple(view.units), view.window)
     if view.has_overview:
-        st.plotly_chart(
-            own_copy(overview_spec(*args, view.font)),
-            key=OVERVIEW_KEY,
-            theme=None,
-            config=CHART,
+        first_paint.chart(
+            own_copy(overview_spec(*args, view.font)), OVERVIEW_KEY, theme=None, config=CHART
         )
-    st.plotly_chart(
+    first_paint.chart(
         own_copy(heatmap_spec(*args, view.font, view.highlight, tuple(muted))),
-        key=HEATMAP_KEY,
+        HEATMAP_KEY,
         theme=None,
         config=CHART,
     )

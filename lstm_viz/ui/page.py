@@ -14,7 +14,7 @@ import logging
 import streamlit as st
 import torch
 
-from lstm_viz.ui import classroom, gates, server_memory, state
+from lstm_viz.ui import classroom, first_paint, gates, server_memory, state
 from lstm_viz.ui.clicks import clicked_cell
 from lstm_viz.ui.common import plain, show_error
 from lstm_viz.ui.compare_view import compare_view
@@ -122,6 +122,7 @@ def main() -> None:
         with extra.popover("Presenter", width="stretch"):
             classroom.presenter_ui()
     view = state.place().view
+    first_paint.begin(fresh, view)
     if view != "gates":  # the gates view shows the link beside its step controls
         state.link_ui()
     try:
@@ -135,6 +136,7 @@ def main() -> None:
             icon="⚠️",
         )
     state.write_link()
+    first_paint.finish()
     classroom.publish()
     if classroom.following() and view != "gates":  # the gates view follows in its fragment
         classroom.follow_fragment()

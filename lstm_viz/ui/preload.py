@@ -19,14 +19,19 @@ CHUNK = "PlotlyChart"  # Streamlit's lazily loaded script that the first page al
 _SKIP = ("/static/", "/_stcore/", "/media/", "/component/", "/app/static/")
 
 
-def preload_links() -> bytes:
-    """The `<link rel="modulepreload">` tag for CHUNK in this Streamlit's build (none if a
-    future build names it otherwise: the page then loads as it always did)."""
+def chunk_path() -> str | None:
+    """CHUNK's path relative to the page ("./static/js/PlotlyChart.<hash>.js") in this
+    Streamlit's build, or None if a future build names it otherwise."""
     static_js = Path(streamlit.__file__).parent / "static" / "static" / "js"
-    return b"".join(
-        f'<link rel="modulepreload" crossorigin href="./static/js/{p.name}" />'.encode()
-        for p in sorted(static_js.glob(f"{CHUNK}.*.js"))
-    )
+    found = sorted(static_js.glob(f"{CHUNK}.*.js"))
+    return f"./static/js/{found[0].name}" if found else None
+
+
+def preload_links() -> bytes:
+    """The `<link rel="modulepreload">` tag for CHUNK (none if this build has no such script:
+    the page then loads as it always did)."""
+    path = chunk_path()
+    return f'<link rel="modulepreload" crossorigin href="{path}" />'.encode() if path else b""
 
 
 class PreloadMiddleware:

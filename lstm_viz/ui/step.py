@@ -30,6 +30,9 @@ def marker_css(step: int, view: gates.View) -> str:
     margin = heatmap_margin(view.font)  # the maps' fixed margins (wider at projector sizes)
     inner = f"(100% - {margin['l'] + margin['r']}px)"
     rules = [f".st-key-{gates.HEATMAP_KEY}, .st-key-{gates.OVERVIEW_KEY} {{position: relative}}"]
+    # the band sits on the maps' previews too (a session's first page: `first_paint`)
+    maps, overview = (f".st-key-{k}::after, .st-key-{k}_box .lv-preview::after"
+                      for k in (gates.HEATMAP_KEY, gates.OVERVIEW_KEY))  # fmt: skip
     band = (
         "content: ''; position: absolute; pointer-events: none; z-index: 2; "
         "background: rgba(255, 160, 0, 0.18); outline: 1.5px solid #111; "
@@ -38,13 +41,13 @@ def marker_css(step: int, view: gates.View) -> str:
     if start <= step < stop:
         w = stop - start
         rules.append(
-            f".st-key-{gates.HEATMAP_KEY}::after {{{band} "
+            f"{maps} {{{band} "
             f"left: calc({margin['l']}px + {inner} * {(step - start) / w:.6f}); "
             f"width: max(2px, calc({inner} / {w}));}}"
         )
     if view.has_overview:
         rules.append(
-            f".st-key-{gates.OVERVIEW_KEY}::after {{{band} "
+            f"{overview} {{{band} "
             f"left: calc({margin['l']}px + {inner} * {step / view.steps:.6f}); width: 2px;}}"
         )
     return "<style>\n" + "\n".join(rules) + "\n</style>"
