@@ -17,7 +17,7 @@ import re
 import threading
 import time
 
-from st_client import Session, element_key
+from st_client import PAINTED, Session, element_key
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -35,6 +35,7 @@ class Follower:
         self.runs = 0
         self.slider: dict[str, float] = {}  # widget id -> the value the page shows
         self.errors: list[str] = []
+        self.painted = False  # the first page's previews arrived: ask for the charts
 
     def first(self, kind: str, value, after: float) -> float | None:
         """When this page first showed `value` of `kind` at or after time `after`."""
@@ -75,6 +76,9 @@ class Follower:
             elif kind == "script_finished":
                 # a fragment run that ends with a tick queued reports "early for rerun": a run
                 self.runs += 1
+                if self.painted:  # as the browser's first-paint component: ask for the charts
+                    self.painted = False
+                    await self._send(None)
 
     def _read(self, now: float, el) -> None:
         key = element_key(el)
@@ -85,6 +89,8 @@ class Follower:
             shown = el.slider.value[0] if el.slider.set_value else old
             self.slider[wid] = shown if shown is not None else el.slider.default[0]
             self.seen.append((now, "step", int(self.slider[wid])))
+        elif key == PAINTED:
+            self.painted = True
         elif key in CHARTS:
             self.seen.append((now, "view", key))
         elif el.WhichOneof("type") == "markdown" and (m := STOP.match(el.markdown.body)):

@@ -24,6 +24,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 ERROR = 1  # Alert.Format.ERROR
 RUN_TIMEOUT = 180.0  # seconds one script run may take under load before the session fails
+PAINTED = "lv_painted"  # the key of the first page's component (ui/first_paint.py)
 
 
 @dataclass
@@ -86,6 +87,12 @@ class Session:
             self.elements = {}
         self.elements.update(run.elements)
         self.fragments.update(run.fragments)
+        if not fragment_key and PAINTED in {element_key(e) for e in run.elements.values()}:
+            # a browser paints the first page's map previews, then its first-paint component
+            # asks for the charts (lstm_viz/ui/first_paint.py): one more whole run
+            swap = await self.rerun()
+            swap.seconds += run.seconds
+            return swap
         return run
 
     async def _collect(self) -> Run:

@@ -156,7 +156,9 @@ def gate_heatmaps(
         layout["yaxis" + ya[1:]] = dict(
             domain=domain,
             type="category",
-            autorange="reversed",
+            # first unit on top; a set range, or Plotly widens it for the outlines' line width
+            # and the maps no longer fill the plot area the step marker is placed on
+            range=[len(units) - 0.5, -0.5],
             fixedrange=True,
             anchor="x",
             title=dict(text="unit", standoff=4, font=dict(size=px)),
@@ -226,6 +228,7 @@ def gate_heatmaps(
     most, cut = (40, 10) if font is None else (max(4, int(40 * 12 / px)), TOKEN_CHARS)
     layout["xaxis"] = dict(
         type="category",
+        range=[-0.5, stop - start - 0.5],  # the maps fill the plot area (see the y axes)
         anchor=last,
         fixedrange=True,
         tickangle=-60,

@@ -56,10 +56,11 @@ _component = None
 
 
 def _served() -> bool:
-    """Whether a browser shows this run (`streamlit run`), not AppTest or bare Python."""
-    from streamlit import runtime
+    """Whether a browser shows this run (`streamlit run`), not AppTest (whose Runtime is a
+    mock: no browser would ever paint the previews and ask for the charts) or bare Python."""
+    from streamlit.runtime import Runtime
 
-    return runtime.exists()
+    return Runtime.exists() and type(Runtime.instance()) is Runtime
 
 
 def begin(first_run: bool, view: str) -> str:
@@ -92,7 +93,9 @@ def _swap_css(key: str) -> str:
     box = f".st-key-{key}_box"
     return (
         f"<style>{box} {{position: relative}}"
-        f"{box}:has(.st-key-{key} .main-svg) .lv-preview {{display: none}}"
+        # the preview's whole element, or the gap before the next one would stay
+        f"{box}:has(.st-key-{key} .main-svg) .stElementContainer:has(.lv-preview)"
+        " {display: none}"
         f"{box}:not(:has(.st-key-{key} .main-svg)) .st-key-{key}"
         " {position: absolute; top: 0; left: 0; right: 0; visibility: hidden}</style>"
     )
