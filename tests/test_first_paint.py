@@ -61,7 +61,10 @@ const tick = () => {
     rec.chartThen = !!document.querySelector('.st-key-lv_heatmaps .main-svg');
     rec.previewCells = rel(img, box);
     rec.previewHeight = preview.getBoundingClientRect().height;
-    rec.band = getComputedStyle(preview, '::after').left;
+  }
+  const shown = document.querySelector('.lv-preview');
+  if (rec.preview && shown && shown.getClientRects().length) {  // the band while it shows
+    rec.band = getComputedStyle(shown, '::after').left;
   }
   if (box && layer && layer.getBoundingClientRect().width > 0 && !rec.chart) {
     rec.chart = performance.now();

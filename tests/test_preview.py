@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from lstm_viz import figures
-from lstm_viz.figures.preview import array, on_scale, preview_html
+from lstm_viz.figures.preview import array, label, on_scale, preview_html
 from lstm_viz.figures.style import DIVERGING, GATE_SCALE, colours
 
 NAMES = ["forget", "input", "candidate", "output", "cell", "hidden"]
@@ -117,3 +117,44 @@ def test_the_overview_preview_has_its_window_and_linear_ticks():
     # the window's outline spans steps 100..200 of 300
     assert "* 0.33333)" in html and "* 0.33333 + 2px)" in html
     assert "linear-gradient" not in html  # the overview has no colour key
+
+
+HOSTILE = [
+    '<img src=x onerror="alert(1)">',
+    "<script>alert(1)</script>",
+    '<span style="background:url(javascript:alert(1))">x</span>',
+    "<b onmouseover=alert(1)>bold</b>",
+    "a & b <c> &unknown",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_labels_keep_plotly_markup_and_show_anything_else_as_text(text):
+    out = label(text)
+    assert "<img" not in out and "<script" not in out and "onerror" not in out.split("&")[0]
+    assert not re.search(r"<[a-z]+[^>]*\s(on\w+|src|href)=", out), out
+    assert not re.search(r"<span style=\"(?!color:#[0-9a-fA-F]{3,6}\")", out), out
+
+
+def test_labels_keep_what_plotly_draws():
+    assert label("<b>forget</b>") == "<b>forget</b>"
+    assert (
+        label('<span style="color:#9a9a9a">the</span>') == '<span style="color:#9a9a9a">the</span>'
+    )
+    assert label("a<br>b") == "a<br>b"
+    assert label("&lt;b&gt; &amp; &#39;") == "&lt;b&gt; &amp; &#39;"  # escaped by style.safe
+    assert label("x & y < z") == "x &amp; y &lt; z"
+
+
+def test_a_figure_dict_with_raw_hostile_text_draws_it_as_text():
+    """Even a figure whose labels skipped style.safe cannot put markup in the page."""
+    fig = figures.gate_heatmaps({"forget": _maps()["forget"]}, [str(t) for t in range(12)])
+    spec = fig.to_plotly_json()
+    spec["layout"]["xaxis"]["ticktext"] = list(HOSTILE) + ["ok"] * 7
+    spec["layout"]["annotations"][0]["text"] = "<script>alert(1)</script>"
+    spec["layout"]["shapes"] = [
+        dict(type="rect", x0=0, x1=1, y0=0, y1=1, line={"color": '#f" a="'})
+    ]
+    html = preview_html(spec)
+    assert "<script" not in html and "<img src=x" not in html and ' a="' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

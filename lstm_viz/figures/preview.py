@@ -52,6 +52,35 @@ def array(value) -> np.ndarray:
     return np.asarray(value)
 
 
+_TAG = re.compile(r'<(/?)(b|i|br|span)(?:\s+style="color:\s*(#[0-9a-fA-F]{3,6})")?\s*/?>', re.I)
+_BARE_AMP = re.compile(r"&(?!(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});)")
+
+
+def label(text: str) -> str:
+    """A Plotly label as safe HTML: its markup (<b>, <i>, <br>, <span style="color:#hex">) and
+    character entities are kept, as Plotly draws them; any other <, > or & is shown as text.
+    (Our figures escape user text already; this holds for any figure dict.)"""
+
+    def plain(part: str) -> str:
+        return _BARE_AMP.sub("&amp;", part).replace("<", "&lt;").replace(">", "&gt;")
+
+    out, pos = [], 0
+    for m in _TAG.finditer(text):
+        closing, name, ink = m.group(1), m.group(2).lower(), m.group(3)
+        tag = "<br>" if name == "br" else f"<{closing}{name}>"
+        if name == "span" and ink and not closing:
+            tag = f'<span style="color:{ink}">'
+        out += [plain(text[pos : m.start()]), tag]
+        pos = m.end()
+    return "".join(out) + plain(text[pos:])
+
+
+def _ink(colour: object, fallback: str = INK) -> str:
+    """A colour fit for a style attribute (#hex or a name), else the fallback."""
+    text = str(colour)
+    return text if re.fullmatch(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}", text) else fallback
+
+
 def _x(frac: float, margin: dict) -> str:
     """CSS left of a fraction of the plot area's width."""
     return f"calc({margin['l']}px + (100% - {margin['l'] + margin['r']}px) * {frac:.5f})"
@@ -60,7 +89,8 @@ def _x(frac: float, margin: dict) -> str:
 def _put(left: str, top: float, body: str, size: float, shift: str = "", extra: str = "") -> str:
     return (
         f'<div style="position:absolute;left:{left};top:{top:.1f}px;font-size:{size:g}px;'
-        f'white-space:nowrap;line-height:1.15;transform:{shift or "none"};{extra}">{body}</div>'
+        f'white-space:nowrap;line-height:1.15;transform:{shift or "none"};{extra}">'
+        f"{label(body)}</div>"
     )
 
 
@@ -103,7 +133,7 @@ def _key(scale: dict, top: float, height: float, margin: dict, size: float) -> l
     """A colour key: the bar (top = cmax) and its tick labels, right of the plot."""
     bar = scale.get("colorbar", {})
     lo, hi = float(scale["cmin"]), float(scale["cmax"])
-    stops = ", ".join(f"{c} {100 * float(s):.1f}%" for s, c in scale["colorscale"])
+    stops = ", ".join(f"{_ink(c)} {100 * float(s):.1f}%" for s, c in scale["colorscale"])
     # Plotly pads a key by 10 px (its xpad and ypad) inside its place
     left = f"calc({_x(float(bar.get('x', 1.02)), margin)} + 10px)"
     thick = float(bar.get("thickness", 10))
@@ -237,5 +267,5 @@ def _rect(shape: dict, lay: dict, x_frac, y_px, margin: dict, plot_h: float, row
         f"left:calc({_x(left, margin)} - {w / 2:g}px);"
         f"width:calc((100% - {margin['l'] + margin['r']:g}px) * {right - left:.5f} + {w:g}px);"
         f"top:{top - w / 2:.1f}px;height:{bottom - top + w:.1f}px;"
-        f'border:{w:g}px solid {line.get("color", "#111")}"></div>'
+        f'border:{w:g}px solid {_ink(line.get("color", "#111"))}"></div>'
     )

@@ -143,7 +143,7 @@ def banner() -> None:
 def presenter_ui() -> None:
     """The presenter's controls: presenter mode, and a room for the class to follow."""
     st.toggle("Presenter mode", help="Large type for a projector; ← → PageUp PageDown step.",
-              **state.bind("present"))  # fmt: skip
+              **state.bind("present", resend=True))  # fmt: skip
     code = state.stashed(HOSTING)
     if code and rooms().get(code) is None:  # e.g. closed after the idle time
         state.unstash(HOSTING)

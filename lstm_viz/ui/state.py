@@ -178,10 +178,14 @@ def settle(**changes) -> None:
         setattr(here, name, tuple(value) if name in ("pinned", "columns") else value)
 
 
-def bind(name: str, options: list | None = None, default=None) -> dict:
+def bind(name: str, options: list | None = None, default=None, resend: bool = False) -> dict:
     """Keyword arguments for the widget that shows `name`: its key, set from the place when
     the two differ. With `options`, a place value not among them becomes the first option;
-    `default` is shown while the place holds None or nothing (typed text, CSV columns)."""
+    `default` is shown while the place holds None or nothing (typed text, CSV columns).
+
+    resend: set it on every run, for a widget in a popover. The browser builds a popover's
+    widgets when it is first opened, from the latest run's element, which carries the value only
+    if that run set it: after one more whole run, a presenter's "Presenter mode" showed off."""
     ss, here = st.session_state, place()
     key = WIDGETS[name]
     value = getattr(here, name)
@@ -203,7 +207,7 @@ def bind(name: str, options: list | None = None, default=None) -> dict:
     shown = (
         VIEWS[value] if name == "view" else list(value) if name in ("pinned", "columns") else value
     )
-    if ss.get(key, _MISSING) != shown:
+    if resend or ss.get(key, _MISSING) != shown:
         ss[key] = shown
     ss.setdefault(SYNCED, {})[key] = shown
     return {"key": key}
