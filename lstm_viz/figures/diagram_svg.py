@@ -9,6 +9,7 @@ the notes get the room they need beyond the drawing, and the blocks grow to hold
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from lstm_viz.figures.diagram import HALF_H, HALF_W, HEIGHT, RADIUS, WIDTH, Cell, cell_geometry
@@ -52,6 +53,7 @@ def _fit(cell: Cell, size: float, width: float) -> _Fit:
     return _Fit(scale, left, right, half_w, half_h, size, size, 1.25 * size)
 
 
+@functools.lru_cache(maxsize=32)  # a search over widths: a fifth of a presenter's step's work
 def diagram_width(kind: str, min_px: float = 16) -> int:
     """The narrowest `width_px` at which `cell_diagram_svg(..., min_px=min_px, width_px=...)`
     keeps every block's label inside its block and the title lines inside the panel (with
