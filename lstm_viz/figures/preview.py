@@ -188,13 +188,19 @@ def preview_html(spec: dict, css_class: str = "lv-preview") -> str:
         rows_of[str(trace.get("yaxis", "y"))] = z.shape[0]
         rows = list(array(trace["y"])) if trace.get("y") is not None else None
         row_range = y_axis.get("range") or [0, z.shape[0]]
-        for frac, text in _axis_ticks(y_axis, rows, *sorted(row_range)):
+        y_ticks = _axis_ticks(y_axis, rows, *sorted(row_range))
+        for frac, text in y_ticks:
             parts.append(_put("0px", top + frac * box_h, text, size, "translateY(-50%)",
                               f"width:{margin['l'] - 6:g}px;text-align:right"))  # fmt: skip
         title = (y_axis.get("title") or {}).get("text")
-        if title:
-            parts.append(_put("0px", top + box_h / 2, title, _title_size(y_axis, size),
-                              "translateY(-50%) rotate(-90deg)", f"color:{AXIS_INK}"))  # fmt: skip
+        if title:  # up the side, its standoff left of the widest tick label
+            widest = max((len(_plain(t)) * 0.55 * size for _, t in y_ticks), default=0)
+            standoff = float((y_axis.get("title") or {}).get("standoff") or 4)
+            big = _title_size(y_axis, size)
+            centre = max(big * 0.6, margin["l"] - 6 - widest - standoff - 0.6 * big)
+            up = "translate(-50%, -50%) rotate(-90deg)"
+            parts.append(_put(f"{centre:.1f}px", top + box_h / 2, title, big, up,
+                              f"color:{AXIS_INK}"))  # fmt: skip
         if x_cats is None:
             x_cats = trace.get("x")
             x_cats = list(array(x_cats)) if x_cats is not None else list(range(z.shape[1]))
