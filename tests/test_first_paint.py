@@ -56,15 +56,16 @@ const tick = () => {
   const layer = document.querySelector('.st-key-lv_heatmaps .heatmaplayer image');
   const rec = window.lvPaint;
   if (box && img && img.complete && img.getBoundingClientRect().width > 0 && !rec.preview) {
-    const preview = document.querySelector('.lv-preview');
     rec.preview = performance.now();
     rec.chartThen = !!document.querySelector('.st-key-lv_heatmaps .main-svg');
-    rec.previewCells = rel(img, box);
-    rec.previewHeight = preview.getBoundingClientRect().height;
   }
   const shown = document.querySelector('.lv-preview');
-  if (rec.preview && shown && shown.getClientRects().length) {  // the band while it shows
+  if (rec.preview && shown && shown.getClientRects().length) {
+    // as the preview shows last (its first frame may come before the page's final layout,
+    // e.g. presenter mode's CSS folding the sidebar away)
     rec.band = getComputedStyle(shown, '::after').left;
+    rec.previewCells = rel(shown.querySelector('img'), box);
+    rec.previewHeight = shown.getBoundingClientRect().height;
   }
   if (box && layer && layer.getBoundingClientRect().width > 0 && !rec.chart) {
     rec.chart = performance.now();
