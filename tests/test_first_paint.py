@@ -55,6 +55,8 @@ const tick = () => {
   const img = document.querySelector('.st-key-lv_heatmaps_box .lv-preview img');
   const layer = document.querySelector('.st-key-lv_heatmaps .heatmaplayer image');
   const rec = window.lvPaint;
+  const side = document.querySelector('[data-testid=stSidebar]');  // widest seen while loading
+  rec.sidebar = Math.max(rec.sidebar || 0, side ? side.getBoundingClientRect().width : 0);
   if (box && img && img.complete && img.getBoundingClientRect().width > 0 && !rec.preview) {
     rec.preview = performance.now();
     rec.chartThen = !!document.querySelector('.st-key-lv_heatmaps .main-svg');
@@ -102,6 +104,8 @@ def test_the_first_page_paints_previews_then_swaps_in_the_charts(query):
         assert rec.get("preview"), rec  # the preview was painted ...
         assert rec["preview"] < rec["chart"] and not rec["chartThen"], rec  # ... before a chart
         assert rec["band"].endswith("px"), rec  # the step band sits on the preview too
+        # presenter mode: the sidebar never shows, not even before the page's own CSS
+        assert (rec["sidebar"] == 0) == (query == "?present=1"), rec
         assert abs(rec["previewHeight"] - rec["chartHeight"]) <= 1, rec  # nothing moves
         # the first map's cells: same place and size in the preview and the chart
         pairs = zip(rec["previewCells"], rec["chartCells"], strict=True)

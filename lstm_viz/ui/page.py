@@ -85,7 +85,12 @@ def _core_sizes(tr) -> tuple[int, int, int, int]:
 
 def main() -> None:
     server_memory.tune()  # before anything is traced: sessions that come and go leave no memory
-    st.set_page_config(page_title="lstm_viz", page_icon="🔬", layout="wide")
+    # presenter mode: the sidebar starts collapsed (it came first on a present=1 link, then was
+    # folded away by PRESENT_CSS a few tenths of a second later)
+    sidebar = "collapsed" if state.place().present else "expanded"
+    st.set_page_config(
+        page_title="lstm_viz", page_icon="🔬", layout="wide", initial_sidebar_state=sidebar
+    )
     torch.set_num_threads(1)  # a classroom server shares its cores between sessions
     fresh = state.is_fresh()  # this session's first run: the place came from the link
     if state.place().present:
