@@ -23,23 +23,10 @@ import re
 
 import numpy as np
 
+from lstm_viz.figures.style import on_scale
 from lstm_viz.figures.svg import png
 
 INK, AXIS_INK = "#222", "#444"
-
-
-def on_scale(values: np.ndarray, colorscale: list, cmin: float, cmax: float) -> np.ndarray:
-    """RGB (uint8, shape + (3,)) of values on a Plotly colour scale [[stop, "#rrggbb"], ...];
-    NaN is white (Plotly leaves it empty)."""
-    span = cmax - cmin if cmax > cmin else 1.0
-    t = np.clip((np.asarray(values, dtype=np.float64) - cmin) / span, 0, 1)
-    stops = [float(s) for s, _ in colorscale]
-    out = np.stack(
-        [np.interp(t, stops, [int(c[i : i + 2], 16) for _, c in colorscale]) for i in (1, 3, 5)],
-        axis=-1,
-    )
-    out[~np.isfinite(np.asarray(values, dtype=np.float64))] = 255
-    return out.round().astype(np.uint8)
 
 
 def array(value) -> np.ndarray:

@@ -93,18 +93,26 @@ def colour(value: float, gate: bool, peak: float = 1.0) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def colours(values: np.ndarray, gate: bool, peak: float = 1.0) -> np.ndarray:
-    """`colour` for many values at once: (N,) -> (N, 3) uint8."""
-    scale = GATE_SCALE if gate else DIVERGING
-    t = values if gate else (values / peak + 1) / 2
-    t = np.clip(np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.5), 0, 1)
-    stops = [s for s, _ in scale]
-    rgb = [[int(c[i : i + 2], 16) for c in (c for _, c in scale)] for i in (1, 3, 5)]
-    return (
-        np.stack([np.interp(t, stops, channel) for channel in rgb], axis=-1)
-        .round()
-        .astype(np.uint8)
+def on_scale(values: np.ndarray, colorscale: list, cmin: float, cmax: float) -> np.ndarray:
+    """RGB (uint8, shape + (3,)) of values on a Plotly colour scale [[stop, "#rrggbb"], ...]
+    over cmin..cmax; NaN is white (Plotly leaves it empty)."""
+    v = np.asarray(values, dtype=np.float64)
+    span = cmax - cmin if cmax > cmin else 1.0
+    t = np.clip((v - cmin) / span, 0, 1)
+    stops = [float(s) for s, _ in colorscale]
+    out = np.stack(
+        [np.interp(t, stops, [int(c[i : i + 2], 16) for _, c in colorscale]) for i in (1, 3, 5)],
+        axis=-1,
     )
+    out[~np.isfinite(v)] = 255
+    return out.round().astype(np.uint8)
+
+
+def colours(values: np.ndarray, gate: bool, peak: float = 1.0) -> np.ndarray:
+    """`colour` for many values at once: (N,) -> (N, 3) uint8 (NaN at the scale's middle)."""
+    mid = 0.5 if gate else 0.0
+    v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=mid)
+    return on_scale(v, GATE_SCALE, 0.0, 1.0) if gate else on_scale(v, DIVERGING, -peak, peak)
 
 
 MUTED = "#9a9a9a"  # tick labels of steps the model reads as unknown words
